@@ -1,0 +1,6 @@
+namespace HcpModelFs.FuseTestHost;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}
