@@ -1,0 +1,36 @@
+namespace HcpModelFs.Fuse;
+
+/// <summary>Linux errno values a filesystem may answer with. <see cref="Success"/> means no error.</summary>
+public enum Errno
+{
+    Success = 0,
+    EPERM = 1,
+    ENOENT = 2,
+    EINTR = 4,
+    EIO = 5,
+    EBADF = 9,
+    EAGAIN = 11,
+    ENOMEM = 12,
+    EACCES = 13,
+    EBUSY = 16,
+    EEXIST = 17,
+    ENODEV = 19,
+    ENOTDIR = 20,
+    EISDIR = 21,
+    EINVAL = 22,
+    EFBIG = 27,
+    ENOSPC = 28,
+    EROFS = 30,
+    ERANGE = 34,
+    ENAMETOOLONG = 36,
+    ENOSYS = 38,
+    ENOTEMPTY = 39,
+    ELOOP = 40,
+    ENODATA = 61,
+    EPROTO = 71,
+    EOVERFLOW = 75,
+    EOPNOTSUPP = 95,
+    ECONNABORTED = 103,
+    ENOTCONN = 107,
+    ETIMEDOUT = 110,
+}

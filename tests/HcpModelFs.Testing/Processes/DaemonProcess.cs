@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
+
+namespace HcpModelFs.Testing.Processes;
+
+/// <summary>
+/// A long-running child process whose stdout lines can be awaited ("READY", "STALL ..."), with its stderr kept so
+/// a failing test can show the daemon's log. Disposing kills it if it is still running.
+/// </summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private DaemonProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string StandardError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public string StandardOutput
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public static DaemonProcess Start(string fileName, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var process = new Process { StartInfo = ProcessRunner.CreateStartInfo(fileName, arguments, environment), EnableRaisingEvents = true };
+        var daemon = new DaemonProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                daemon._lines.Writer.TryComplete();
+                return;
+            }
+
+            lock (daemon._stdout)
+            {
+                daemon._stdout.AppendLine(e.Data);
+            }
+
+            daemon._lines.Writer.TryWrite(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (daemon._stderr)
+                {
+                    daemon._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return daemon;
+    }
+
+    /// <summary>Waits for the next stdout line that starts with <paramref name="prefix"/>; fails on timeout or exit.</summary>
+    public async Task<string> WaitForLineAsync(string prefix, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync(cts.Token))
+            {
+                while (_lines.Reader.TryRead(out var line))
+                {
+                    if (line.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        return line;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"No line starting with '{prefix}' within {timeout}.\nstderr:\n{StandardError}");
+        }
+
+        throw new InvalidOperationException($"The process ended before printing '{prefix}'.\nstderr:\n{StandardError}");
+    }
+
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited)
+        {
+            _ = kill(_process.Id, signal);
+        }
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable SYSLIB1054, CA5392 // One trivial syscall; LibraryImport would need unsafe code here.
+    private static extern int kill(int pid, int signal);
+#pragma warning restore SYSLIB1054, CA5392
+}
