@@ -83,6 +83,15 @@ internal static class Program
         }
 
         var fileSystem = create(Announce);
+        // SIGHUP: the synthetic tree changes and notifies the kernel (off any request thread, as notifications must be).
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            if (fileSystem is SyntheticFileSystem synthetic)
+            {
+                _ = Task.Run(() => Announce(synthetic.Notify()));
+            }
+        });
         var recorder = stats ? new ReadSizeRecorder(fileSystem) : null;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

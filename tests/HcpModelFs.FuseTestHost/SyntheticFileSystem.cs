@@ -15,6 +15,8 @@ internal sealed class SyntheticFileSystem : FuseFileSystemBase
     private static readonly DateTimeOffset MTime = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
     private readonly List<TreeNode> _nodes = [];
     private readonly Action<string> _announce;
+    private IFuseNotifier? _notifier;
+    private int _generation;
 
     public SyntheticFileSystem(Action<string> announce)
     {
@@ -31,8 +33,37 @@ internal sealed class SyntheticFileSystem : FuseFileSystemBase
 
             Add(parts[^1], dir, false, size, seed);
         }
+
+        Add(SyntheticTree.GenerationFile, root, false, SyntheticTree.GenerationText(0).Length, 0);
+        Add(SyntheticTree.PushedFile, root, false, SyntheticTree.PushedSize, 20);
+        _late = new TreeNode((ulong)_nodes.Count + 1, SyntheticTree.LateFile, root, false, 3, 21);
+        _nodes.Add(_late);
     }
 
+    private readonly TreeNode _late;
+    private volatile bool _lateVisible;
+
+    public override void OnInitialized(FuseConnectionInfo connection, IFuseNotifier notifier) => _notifier = notifier;
+
+    /// <summary>
+    /// Changes the tree and tells the kernel, from outside any request handler (notifications take inode locks):
+    /// bumps generation.txt (INVAL_INODE), pushes pushed.bin into the page cache (STORE), makes late.txt appear
+    /// (INVAL_ENTRY of its cached negative entry).
+    /// </summary>
+    public string Notify()
+    {
+        var notifier = _notifier ?? throw new InvalidOperationException("Not initialised.");
+        Interlocked.Increment(ref _generation);
+        var root = _nodes[0];
+        var inval = notifier.InvalidateInode(new NodeId(root.ByName[SyntheticTree.GenerationFile].Id), 0, 0);
+        var pushed = root.ByName[SyntheticTree.PushedFile];
+        var data = new byte[SyntheticTree.PushedSize];
+        SyntheticContent.Fill(pushed.Seed, 0, data);
+        var store = notifier.Store(new NodeId(pushed.Id), 0, data);
+        _lateVisible = true;
+        var entry = notifier.InvalidateEntry(NodeId.Root, System.Text.Encoding.UTF8.GetBytes(SyntheticTree.LateFile));
+        return $"NOTIFIED inval_inode={inval} store={store} inval_entry={entry}";
+    }
     public override ValueTask<FuseResult<FuseEntry>> LookupAsync(NodeId parent, ReadOnlyMemory<byte> name, FuseRequestContext context, CancellationToken cancellationToken)
     {
         if (Get(parent) is not { IsDirectory: true } dir)
@@ -46,8 +77,15 @@ internal sealed class SyntheticFileSystem : FuseFileSystemBase
             return ValueTask.FromResult<FuseResult<FuseEntry>>(Errno.ENAMETOOLONG);
         }
 
+        var text = Encoding.UTF8.GetString(name.Span);
+        if (dir.Id == 1 && text == SyntheticTree.LateFile)
+        {
+            // Until it appears, the kernel may cache the miss for a minute: only INVAL_ENTRY can make it visible sooner.
+            return ValueTask.FromResult<FuseResult<FuseEntry>>(_lateVisible ? Entry(_late) : FuseEntry.Negative(Timeout));
+        }
+
         return ValueTask.FromResult<FuseResult<FuseEntry>>(
-            dir.ByName.TryGetValue(Encoding.UTF8.GetString(name.Span), out var child) ? Entry(child) : Errno.ENOENT);
+            dir.ByName.TryGetValue(text, out var child) ? Entry(child) : Errno.ENOENT);
     }
 
     public override ValueTask<FuseResult<FuseAttrReply>> GetAttrAsync(NodeId node, FileHandle? handle, FuseRequestContext context, CancellationToken cancellationToken) =>
@@ -76,6 +114,13 @@ internal sealed class SyntheticFileSystem : FuseFileSystemBase
         }
 
         var count = (int)Math.Clamp(file.Size - offset, 0, destination.Length);
+        if (file.Name == SyntheticTree.GenerationFile)
+        {
+            var text = Encoding.ASCII.GetBytes(SyntheticTree.GenerationText(Volatile.Read(ref _generation)));
+            text.AsSpan((int)offset, count).CopyTo(destination.Span);
+            return count;
+        }
+
         SyntheticContent.Fill(file.Seed, offset, destination.Span[..count]);
         return count;
     }

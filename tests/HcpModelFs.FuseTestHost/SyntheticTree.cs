@@ -13,6 +13,19 @@ public static class SyntheticTree
     public const int ManyCount = 10_000;
     public const string StallFile = "stall.bin";
 
+    /// <summary>Content "generation N\n", bumped on SIGHUP and announced to the kernel with INVAL_INODE.</summary>
+    public const string GenerationFile = "generation.txt";
+
+    /// <summary>64 KiB pushed into the page cache with NOTIFY_STORE on SIGHUP.</summary>
+    public const string PushedFile = "pushed.bin";
+
+    /// <summary>Missing (a cached negative entry) until SIGHUP, then present; announced with INVAL_ENTRY.</summary>
+    public const string LateFile = "late.txt";
+
+    public const int PushedSize = 64 * 1024;
+
+    public static string GenerationText(int generation) => $"generation {generation:D4}\n";
+
     public static readonly string LongName = new string('L', 251) + ".bin"; // 255 bytes
     public static readonly string[] Utf8Names = ["héllo wörld.txt", "日本語のファイル.bin", "emoji-😀.txt", "space name.txt"];
 

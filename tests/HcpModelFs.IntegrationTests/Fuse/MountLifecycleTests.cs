@@ -97,6 +97,37 @@ public sealed class MountLifecycleTests
     }
 
     [Fact]
+    public async Task Notifications_drop_stale_pages_push_new_ones_and_reveal_a_cached_missing_entry()
+    {
+        await using var mount = await FuseTestMount.StartAsync(["synthetic", "--stats"]);
+        var generation = Path.Combine(mount.MountPoint, SyntheticTree.GenerationFile);
+        var pushed = Path.Combine(mount.MountPoint, SyntheticTree.PushedFile);
+        var late = Path.Combine(mount.MountPoint, SyntheticTree.LateFile);
+        Assert.Equal(SyntheticTree.GenerationText(0), (await ProcessRunner.RunAsync("cat", generation)).StandardOutput);
+        Assert.Equal(0, (await ProcessRunner.RunAsync("stat", pushed)).ExitCode);     // the kernel knows the inode
+        Assert.NotEqual(0, (await ProcessRunner.RunAsync("stat", late)).ExitCode);    // a negative entry, cached 60 s
+
+        mount.Daemon.Signal(1); // SIGHUP: the daemon changes its tree and notifies the kernel
+        var notified = await mount.Daemon.WaitForLineAsync("NOTIFIED", Bounded);
+        Assert.Equal("NOTIFIED inval_inode=Success store=Success inval_entry=Success", notified);
+
+        // INVAL_INODE: the cached page of generation 0 is gone, despite KEEP_CACHE and a 60 s attribute timeout.
+        Assert.Equal(SyntheticTree.GenerationText(1), (await ProcessRunner.RunAsync("cat", generation)).StandardOutput);
+        // INVAL_ENTRY: the cached miss is forgotten and the new file found.
+        var stat = await ProcessRunner.RunAsync("stat", "-c", "%s", late);
+        Assert.True(stat.ExitCode == 0, stat.ToString());
+        // STORE: pushed.bin is read from the page cache the daemon filled, with no READ for it.
+        var expected = new byte[SyntheticTree.PushedSize];
+        SyntheticContent.Fill(20, 0, expected);
+        var digest = await ProcessRunner.RunAsync("sha256sum", pushed);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(expected)), digest.StandardOutput.Split(' ')[0]);
+
+        Assert.Equal(0, await mount.StopAsync(Bounded));
+        var requested = ParseReadBytes(await mount.Daemon.WaitForLineAsync("READSIZES", Bounded));
+        Assert.True(requested < SyntheticTree.PushedSize, $"{requested} bytes were READ: pushed.bin did not come from the page cache");
+    }
+
+    [Fact]
     public async Task Fusermount3_path_mounts_and_unmounts_as_a_non_root_user()
     {
         // fusermount3 opens /dev/fuse as the calling user; Debian's udev rule makes it 0666, containers often do not.

@@ -64,7 +64,7 @@ public sealed class SyntheticMountTests : IClassFixture<SyntheticMountFixture>
     {
         var result = await ProcessRunner.ShellAsync($"cd '{Root}' && find . -mindepth 1 | LC_ALL=C sort");
         Assert.Equal(0, result.ExitCode);
-        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        var expected = new SortedSet<string>(StringComparer.Ordinal) { "./" + SyntheticTree.GenerationFile, "./" + SyntheticTree.PushedFile };
         foreach (var (path, _, _) in SyntheticTree.Files)
         {
             var parts = path.Split('/');

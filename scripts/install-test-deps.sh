@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian 12 machine. Run as root. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps.sh must run as root (it installs packages and mounts FUSE filesystems)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  fuse3               # fusermount3, for the unprivileged mount path
+  util-linux          # setpriv, to run a daemon as an unprivileged user
+  radosgw ceph-mon ceph-osd uuid-runtime   # a real S3 server (Ceph RGW) on 127.0.0.1
+  curl ca-certificates
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (dotnet on PATH)." >&2
+  exit 1
+fi
+
+# /dev/fuse must exist; in a container pass it in with --device /dev/fuse.
+if [ ! -c /dev/fuse ]; then
+  modprobe fuse 2>/dev/null || true
+fi
+if [ ! -c /dev/fuse ]; then
+  echo "/dev/fuse is missing: load the fuse module or pass the device into the container" >&2
+  exit 1
+fi
+# fusermount3 opens /dev/fuse as the calling user. Debian's udev rule makes the device 0666; containers often leave
+# it 0600, which breaks every unprivileged mount. Restore the standard mode.
+chmod 0666 /dev/fuse
+
+# The fake Hub's fidelity is checked with the real @huggingface/hub client, pinned in tests/node/package-lock.json.
+if [ -f tests/node/package-lock.json ]; then
+  npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds, and runs every test. Run as root on Debian 12: `scripts/test.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+scripts/install-test-deps.sh
+
+dotnet build HcpModelFs.sln -c Release -nologo -v q
+
+# One test assembly at a time: mount and store tests share two cores and the kernel.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test HcpModelFs.sln -c Release --no-build -nologo -m:1 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Passed: *([0-9]+).*/\1/' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+),.*/\1/' | awk '{s+=$1} END {print s+0}')
+echo "tests: ${passed} passed, ${failed} failed"
+
+# Any mount a test left behind would break the next run: say so loudly.
+if awk '$3 ~ /^fuse/' /proc/mounts | grep -q hcpfs; then
+  echo "FUSE mounts left behind by the tests:" >&2
+  awk '$3 ~ /^fuse/' /proc/mounts >&2
+  exit 1
+fi
+exit "$status"
