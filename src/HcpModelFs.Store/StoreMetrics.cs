@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace HcpModelFs.Store;
+
+/// <summary>The store layer's instruments; one instance per meter factory (or the shared static meter).</summary>
+internal sealed class StoreMetrics
+{
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _errors;
+    private readonly Counter<long> _bytesRead;
+    private readonly Counter<long> _bytesWritten;
+    private readonly Counter<long> _circuitOpened;
+    private readonly Histogram<double> _duration;
+
+    public StoreMetrics(IMeterFactory? meterFactory)
+    {
+        var meter = meterFactory?.Create(MetricNames.MeterName) ?? SharedMeter;
+        _requests = meter.CreateCounter<long>(MetricNames.Requests, "{request}", "Store request attempts");
+        _retries = meter.CreateCounter<long>(MetricNames.Retries, "{retry}", "Store request retries");
+        _errors = meter.CreateCounter<long>(MetricNames.Errors, "{error}", "Failed store attempts by kind");
+        _bytesRead = meter.CreateCounter<long>(MetricNames.BytesRead, "By", "Bytes read from the store");
+        _bytesWritten = meter.CreateCounter<long>(MetricNames.BytesWritten, "By", "Bytes written to the store");
+        _circuitOpened = meter.CreateCounter<long>(MetricNames.CircuitOpened, "{event}", "Circuit breaker openings");
+        _duration = meter.CreateHistogram<double>(MetricNames.Duration, "s", "Store attempt latency");
+    }
+
+    private static Meter SharedMeter { get; } = new(MetricNames.MeterName);
+
+    public void Attempt(string store, string operation, double seconds, StoreErrorKind? error)
+    {
+        var tags = new TagList
+        {
+            { MetricNames.StoreTag, store },
+            { MetricNames.OperationTag, operation },
+        };
+        _requests.Add(1, tags);
+        _duration.Record(seconds, tags);
+        if (error is { } kind)
+        {
+            tags.Add(MetricNames.KindTag, kind.ToString());
+            _errors.Add(1, tags);
+        }
+    }
+
+    public void Retry(string store, string operation, StoreErrorKind kind) =>
+        _retries.Add(1, new TagList
+        {
+            { MetricNames.StoreTag, store },
+            { MetricNames.OperationTag, operation },
+            { MetricNames.KindTag, kind.ToString() },
+        });
+
+    public void Read(string store, long bytes) =>
+        _bytesRead.Add(bytes, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+
+    public void Written(string store, long bytes) =>
+        _bytesWritten.Add(bytes, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+
+    public void CircuitOpened(string store) =>
+        _circuitOpened.Add(1, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+}

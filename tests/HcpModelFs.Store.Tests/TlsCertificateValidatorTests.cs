@@ -1,0 +1,97 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using HcpModelFs.Store.S3;
+
+namespace HcpModelFs.Store.Tests;
+
+public sealed class TlsCertificateValidatorTests
+{
+    private static X509Certificate2 CreateCa(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+    }
+
+    private static X509Certificate2 CreateLeaf(X509Certificate2 ca, string host)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(host);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        return request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30),
+            RandomNumberGenerator.GetBytes(8));
+    }
+
+    [Fact]
+    public void Validate_leaf_signed_by_bundle_ca_is_accepted()
+    {
+        using var ca = CreateCa("Test HCP CA");
+        using var leaf = CreateLeaf(ca, "tenant.hcp.test");
+        var validator = new TlsCertificateValidator(true, [ca]);
+        Assert.True(validator.Validate(leaf, null, SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+
+    [Fact]
+    public void Validate_leaf_of_another_ca_is_rejected()
+    {
+        using var ca = CreateCa("Test HCP CA");
+        using var other = CreateCa("Someone else");
+        using var leaf = CreateLeaf(other, "tenant.hcp.test");
+        var validator = new TlsCertificateValidator(true, [ca]);
+        Assert.False(validator.Validate(leaf, null, SslPolicyErrors.RemoteCertificateChainErrors));
+        Assert.Contains("not trusted", validator.LastRejection, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_host_name_mismatch_is_rejected_even_with_trusted_ca()
+    {
+        using var ca = CreateCa("Test HCP CA");
+        using var leaf = CreateLeaf(ca, "tenant.hcp.test");
+        var validator = new TlsCertificateValidator(true, [ca]);
+        Assert.False(validator.Validate(leaf, null,
+            SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+
+    [Fact]
+    public void Validate_without_bundle_follows_the_platform_verdict()
+    {
+        using var ca = CreateCa("Test HCP CA");
+        using var leaf = CreateLeaf(ca, "tenant.hcp.test");
+        var validator = new TlsCertificateValidator(true, null);
+        Assert.False(validator.Validate(leaf, null, SslPolicyErrors.RemoteCertificateChainErrors));
+        Assert.True(validator.Validate(leaf, null, SslPolicyErrors.None));
+    }
+
+    [Fact]
+    public void Validate_with_verification_off_accepts_anything()
+    {
+        using var ca = CreateCa("Other");
+        var validator = new TlsCertificateValidator(false, null);
+        Assert.True(validator.Validate(ca, null, SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNameMismatch));
+    }
+
+    [Fact]
+    public void LoadBundle_reads_every_pem_certificate()
+    {
+        using var a = CreateCa("A");
+        using var b = CreateCa("B");
+        var path = Path.Combine(Path.GetTempPath(), $"bundle-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(path, a.ExportCertificatePem() + "\n" + b.ExportCertificatePem());
+        try
+        {
+            Assert.Equal(2, TlsCertificateValidator.LoadBundle(path).Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

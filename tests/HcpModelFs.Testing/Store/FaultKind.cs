@@ -1,0 +1,29 @@
+namespace HcpModelFs.Testing.Store;
+
+/// <summary>What <see cref="S3FaultProxy"/> does to a matching request.</summary>
+public enum FaultKind
+{
+    /// <summary>Answer 503 SlowDown (S3 XML) without forwarding.</summary>
+    SlowDown,
+
+    /// <summary>Answer 429 with <c>Retry-After</c> without forwarding.</summary>
+    TooManyRequests,
+
+    /// <summary>Answer 500 InternalError without forwarding.</summary>
+    InternalError,
+
+    /// <summary>Answer 200 OK whose body is an S3 error document (as CompleteMultipartUpload can), without forwarding.</summary>
+    ErrorInOk,
+
+    /// <summary>Forward; send the head and <see cref="FaultRule.AfterBytes"/> body bytes, then reset (RST).</summary>
+    ResetMidBody,
+
+    /// <summary>Forward; send the head (full Content-Length) and <see cref="FaultRule.AfterBytes"/> bytes, then close (FIN).</summary>
+    TruncateBody,
+
+    /// <summary>Forward after waiting <see cref="FaultRule.Delay"/>.</summary>
+    Latency,
+
+    /// <summary>Forward; send the head and <see cref="FaultRule.AfterBytes"/> bytes, then nothing for <see cref="FaultRule.Delay"/>, then reset.</summary>
+    Stall,
+}
