@@ -257,7 +257,7 @@ public sealed class HttpModelHub : IModelHub, IDisposable
     {
         var retry = new RetryStrategyOptions
         {
-            MaxRetryAttempts = Math.Max(0, _options.MaxRetries),
+            MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = _options.RetryBaseDelay,
@@ -285,7 +285,7 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             },
         };
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        return builder.AddRetry(retry).Build();
+        return _options.MaxRetries > 0 ? builder.AddRetry(retry).Build() : builder.Build();
     }
 
     private async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
