@@ -839,8 +839,9 @@ public sealed class FakeHubServer : IAsyncDisposable
                     var k = fault!.AfterBytes;
                     if (sent >= k && kind == FakeHubFaultKind.ResetAfterBytes)
                     {
+                        // Ending the handler short of Content-Length makes Kestrel close the connection after the
+                        // bytes written so far are sent (ctx.Abort() would race and drop unsent bytes).
                         await body.FlushAsync(ct);
-                        ctx.Abort();
                         return;
                     }
 
