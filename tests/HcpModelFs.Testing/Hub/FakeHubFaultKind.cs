@@ -1,0 +1,31 @@
+namespace HcpModelFs.Testing.Hub;
+
+public enum FakeHubFaultKind
+{
+    /// <summary>Answer with <see cref="FakeHubFault.StatusCode"/> (500/502/503/504/408...) and a JSON error.</summary>
+    Status,
+
+    /// <summary>429 with Retry-After and/or <c>RateLimit: ...;r=0;t=N</c>.</summary>
+    RateLimited,
+
+    /// <summary>Send <see cref="FakeHubFault.AfterBytes"/> body bytes, then abort the connection.</summary>
+    ResetAfterBytes,
+
+    /// <summary>After <see cref="FakeHubFault.AfterBytes"/> body bytes, send nothing for <see cref="FakeHubFault.Duration"/>.</summary>
+    Stall,
+
+    /// <summary>Cap the body at <see cref="FakeHubFault.BytesPerSecond"/>.</summary>
+    Throttle,
+
+    /// <summary>Answer a Range request with 200 and the whole body.</summary>
+    IgnoreRange,
+
+    /// <summary>CDN: 403 as if the signed URL had expired.</summary>
+    ExpiredSignature,
+
+    /// <summary>Flip the body byte at absolute offset <see cref="FakeHubFault.AfterBytes"/> (if inside the range).</summary>
+    WrongBytes,
+
+    /// <summary>Resolve: advertise X-Linked-Size one byte larger than the content.</summary>
+    WrongLinkedSize,
+}

@@ -1,0 +1,8 @@
+namespace HcpModelFs.Testing.Hub;
+
+public enum FakeRepoVisibility
+{
+    Public,
+    Private,
+    Gated,
+}
