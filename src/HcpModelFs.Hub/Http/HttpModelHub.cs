@@ -41,6 +41,8 @@ public sealed class HttpModelHub : IModelHub, IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly SignedUrlCache _locations;
     private readonly string _userAgent;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _quotaBlockedUntil =
+        new(StringComparer.Ordinal);
 
     public HttpModelHub(
         HubOptions options,
@@ -271,14 +273,14 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             OnRetry = args =>
             {
                 var ex = args.Outcome.Exception;
+                var reason = Redact(ex?.Message ?? "unknown");
                 if (ex is HubException { Kind: HubErrorKind.RateLimited })
                 {
-                    _logger.RateLimited(ex.Message, args.RetryDelay.TotalMilliseconds);
+                    _logger.RateLimited(reason, args.RetryDelay.TotalMilliseconds);
                 }
                 else
                 {
-                    _logger.RetryScheduled(
-                        "-", "-", ex?.Message ?? "unknown", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    _logger.RetryScheduled(reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                 }
 
                 return ValueTask.CompletedTask;
@@ -580,6 +582,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
                 }
             }
 
+            if (onHub)
+            {
+                await WaitForQuotaAsync(uri, cancellationToken);
+            }
+
             HttpResponseMessage response;
             using (var timeout = new CancellationTokenSource(_options.RequestTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
@@ -599,6 +606,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.Response(method.Method, HubErrorClassifier.Describe(uri), (int)response.StatusCode);
+            }
+
+            if (onHub)
+            {
+                NoteQuota(uri, response);
             }
 
             var status = (int)response.StatusCode;
@@ -640,6 +652,45 @@ public sealed class HttpModelHub : IModelHub, IDisposable
 
             return new HubHttpResponse(response, uri, onHub, sentToken, null);
         }
+    }
+
+    /// <summary>The Hub's rate-limit bucket of a URL (spec §4.3): "resolvers" for /resolve/, else "api".</summary>
+    private static string Bucket(Uri uri) =>
+        uri.AbsolutePath.Contains("/resolve/", StringComparison.Ordinal) ? "resolvers" : "api";
+
+    /// <summary>Remembers a <c>RateLimit: ...;r=0;t=N</c> so the next call to that bucket waits instead of a 429.</summary>
+    private void NoteQuota(Uri uri, HttpResponseMessage response)
+    {
+        if (response.Headers.TryGetValues("RateLimit", out var values)
+            && RateLimitHeader.Parse(values.FirstOrDefault()) is { Remaining: 0, ResetSeconds: > 0 } limit)
+        {
+            _quotaBlockedUntil[limit.Bucket ?? Bucket(uri)] = _time.GetUtcNow().AddSeconds(limit.ResetSeconds.Value);
+        }
+    }
+
+    private async Task WaitForQuotaAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var bucket = Bucket(uri);
+        if (!_quotaBlockedUntil.TryGetValue(bucket, out var until))
+        {
+            return;
+        }
+
+        var wait = until - _time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            _quotaBlockedUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(bucket, until));
+            return;
+        }
+
+        if (wait > _options.MaxRetryAfter)
+        {
+            throw new HubException(HubErrorKind.RateLimited,
+                $"Hub quota for '{bucket}' exhausted for another {wait.TotalSeconds:F0} s.", retryAfter: wait);
+        }
+
+        _logger.RateLimited($"quota '{bucket}' exhausted", wait.TotalMilliseconds);
+        await Task.Delay(wait, _time, cancellationToken);
     }
 
     private bool IsHubAuthority(Uri uri) =>

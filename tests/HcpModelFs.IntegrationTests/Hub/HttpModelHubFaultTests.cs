@@ -173,6 +173,19 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveRevision_exhausted_quota_waits_for_the_window_instead_of_a_429()
+    {
+        _server.ApiQuota = 1;
+        _server.RateLimitWindowSeconds = 1;
+        var first = await _hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout);
+        var second = await _hub.ResolveRevisionAsync(Model, "v1.0", CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(Head.Sha, first.CommitSha);
+        Assert.NotEqual(first.CommitSha, second.CommitSha);
+        Assert.Contains(_logger.Lines, l => l.StartsWith("4005 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Requests, r => r.Status == 429);
+    }
+
+    [Fact]
     public async Task ReadRange_connection_reset_after_k_bytes_every_time_is_resumed_to_exact_bytes()
     {
         var fault = _server.Faults.Add(FakeHubFault.ResetAfter(FakeHubRouteKind.Cdn, 16 * 1024, times: int.MaxValue));

@@ -35,8 +35,6 @@ public sealed class FakeHubServer : IAsyncDisposable
     public static readonly IPAddress CdnAddress = IPAddress.Parse("127.0.0.2");
 
     private const int ChunkSize = 64 * 1024;
-    private const int ApiQuota = 1000;
-    private const int ResolverQuota = 5000;
 
     private readonly ConcurrentQueue<FakeHubRequest> _log = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -62,6 +60,15 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     /// <summary>Lifetime of signed CDN URLs.</summary>
     public TimeSpan SignedUrlTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Requests per window announced for the "api" bucket (not enforced: use a 429 fault for that).</summary>
+    public int ApiQuota { get; set; } = 1000;
+
+    /// <summary>Requests per window announced for the "resolvers" bucket.</summary>
+    public int ResolverQuota { get; set; } = 5000;
+
+    /// <summary>Length of the fixed rate-limit window (the real Hub: 300 s).</summary>
+    public int RateLimitWindowSeconds { get; set; } = 300;
 
     /// <summary>Clock for signed-URL expiry.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
@@ -204,11 +211,12 @@ public sealed class FakeHubServer : IAsyncDisposable
         var count = api ? Interlocked.Increment(ref _apiCount) : Interlocked.Increment(ref _resolverCount);
         var quota = api ? ApiQuota : ResolverQuota;
         var bucket = api ? "api" : "resolvers";
-        var reset = 300 - (DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 300);
+        var window = Math.Max(1, RateLimitWindowSeconds);
+        var reset = window - (DateTimeOffset.UtcNow.ToUnixTimeSeconds() % window);
         ctx.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
             $"\"{bucket}\";r={Math.Max(0, quota - count)};t={reset}");
         ctx.Response.Headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture,
-            $"\"fixed window\";\"{bucket}\";q={quota};w=300");
+            $"\"fixed window\";\"{bucket}\";q={quota};w={window}");
     }
 
     private static Task WriteFaultStatusAsync(HttpContext ctx, FakeHubFault fault, FakeHubRouteKind route)
