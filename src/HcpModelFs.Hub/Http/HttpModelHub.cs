@@ -43,6 +43,8 @@ public sealed class HttpModelHub : IModelHub, IDisposable
     private readonly string _userAgent;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _quotaBlockedUntil =
         new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), Lazy<Task<FileLocation>>>
+        _resolving = new();
 
     public HttpModelHub(
         HubOptions options,
@@ -311,6 +313,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         }
     }
 
+    /// <summary>
+    /// The cached location, or one HEAD shared by every concurrent reader of the same file (single flight). The shared
+    /// HEAD is not tied to any one caller's token — it is bounded by the request timeout and the redirect limit — and
+    /// each caller stops waiting when its own token is cancelled.
+    /// </summary>
     private async Task<FileLocation> GetLocationAsync(
         HubRepoId repo, string commit, string path, CancellationToken ct)
     {
@@ -319,6 +326,27 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             return cached;
         }
 
+        var key = (repo.Value, commit, path);
+        var flight = _resolving.GetOrAdd(key, k => new Lazy<Task<FileLocation>>(() => ResolveOnceAsync(k, repo)));
+        return await flight.Value.WaitAsync(ct);
+    }
+
+    /// <summary>Runs one shared resolution and unregisters it before completing, so no caller sees a stale one.</summary>
+    private async Task<FileLocation> ResolveOnceAsync((string Repo, string Commit, string Path) key, HubRepoId repo)
+    {
+        try
+        {
+            return await ResolveLocationAsync(repo, key.Commit, key.Path, CancellationToken.None);
+        }
+        finally
+        {
+            _resolving.TryRemove(key, out _);
+        }
+    }
+
+    private async Task<FileLocation> ResolveLocationAsync(
+        HubRepoId repo, string commit, string path, CancellationToken ct)
+    {
         var uri = new Uri($"{_base}/{repo.Value}/resolve/{commit}/{EscapePath(path)}");
         using var response = await SendAsync(HttpMethod.Head, uri, null, stopAtForeignHost: true, ct);
         var message = response.Message;

@@ -85,6 +85,19 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadRange_concurrent_readers_share_one_resolve_and_get_exact_bytes()
+    {
+        var reads = Enumerable.Range(0, 8).Select(async i =>
+        {
+            var offset = i * 20_000L;
+            Assert.Equal(Expected(Shard, offset, 20_000), await ReadAsync(Shard, offset, 20_000));
+        });
+        await Task.WhenAll(reads).WaitAsync(Timeout);
+        Assert.Single(_server.Requests, r => r.Route == FakeHubRouteKind.Resolve && r.Method == "HEAD");
+        Assert.Equal(8, _server.Requests.Count(r => r.OnCdn));
+    }
+
+    [Fact]
     public async Task ReadRange_private_repo_in_resolve_cache_mode_keeps_token_on_relative_307()
     {
         var repo = _catalog.Repos[ContractCatalog.Private];
