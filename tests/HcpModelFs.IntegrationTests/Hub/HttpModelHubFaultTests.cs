@@ -315,6 +315,38 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadRange_repo_served_from_a_folder_returns_its_bytes()
+    {
+        var folder = Directory.CreateTempSubdirectory("hcpmodelfs-folder-model-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "sub dir"));
+            await File.WriteAllTextAsync(Path.Combine(folder, "config.json"), "{\"a\": 1}\n");
+            await File.WriteAllBytesAsync(Path.Combine(folder, "sub dir", "weights.bin"),
+                Enumerable.Range(0, 50_000).Select(i => (byte)(i % 251)).ToArray());
+            var repo = _catalog.AddRepo("acme/from-folder", FolderModel.Load(folder));
+            var weights = repo.Head.Files["sub dir/weights.bin"];
+            Assert.True(weights.IsLfs);
+            var id = HubRepoId.Parse("acme/from-folder");
+            var listed = new List<HubFile>();
+            await foreach (var f in _hub.ListFilesAsync(id, repo.Head.Sha, CancellationToken.None))
+            {
+                listed.Add(f);
+            }
+
+            Assert.Equal(["config.json", "sub dir/weights.bin"], listed.Select(f => f.Path).Order(StringComparer.Ordinal));
+            var buffer = new byte[weights.Size];
+            await _hub.ReadRangeAsync(id, repo.Head.Sha, weights.Path, 0, buffer, CancellationToken.None)
+                .AsTask().WaitAsync(Timeout);
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(folder, "sub dir", "weights.bin")), buffer);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Errors_never_contain_the_token()
     {
         var messages = new List<string>();
