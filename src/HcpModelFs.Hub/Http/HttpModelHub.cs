@@ -10,6 +10,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace HcpModelFs.Hub.Http;
@@ -289,7 +290,29 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             },
         };
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        return _options.MaxRetries > 0 ? builder.AddRetry(retry).Build() : builder.Build();
+        if (_options.MaxRetries > 0)
+        {
+            builder.AddRetry(retry);
+        }
+
+        // Inside the retries: every failed attempt counts, and an open circuit ends the call at once (a
+        // BrokenCircuitException is not retried), so readers of a dead or hanging Hub fail fast.
+        if (_options.CircuitMinimumThroughput >= 2)
+        {
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 1.0,
+                MinimumThroughput = _options.CircuitMinimumThroughput,
+                SamplingDuration = _options.CircuitSamplingDuration,
+                BreakDuration = _options.CircuitBreakDuration,
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<HubException>(e => e.Kind == HubErrorKind.Unavailable)
+                    .Handle<HttpRequestException>()
+                    .Handle<IOException>(),
+            });
+        }
+
+        return builder.Build();
     }
 
     private async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
@@ -298,6 +321,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         {
             return await _pipeline.ExecuteAsync(
                 static async (state, ct) => await state(ct), action, cancellationToken);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            throw new HubException(HubErrorKind.Unavailable,
+                "Hub calls are failing; circuit open, not trying again yet.", retryAfter: ex.RetryAfter, innerException: ex);
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -152,6 +152,26 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveRevision_dead_hub_opens_the_circuit_and_later_calls_fail_fast()
+    {
+        var options = HubTestSupport.Options(_server, Token);
+        options.CircuitMinimumThroughput = 3;
+        options.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        using var hub = new HttpModelHub(options);
+        _server.Faults.Add(FakeHubFault.Status(FakeHubRouteKind.Api, 503, times: int.MaxValue));
+        var first = await Assert.ThrowsAsync<HubException>(() =>
+            hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout));
+        var sent = _server.Requests.Count;
+        var second = await Assert.ThrowsAsync<HubException>(() =>
+            hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(HubErrorKind.Unavailable, first.Kind);
+        Assert.Equal(HubErrorKind.Unavailable, second.Kind);
+        Assert.Equal(3, sent);
+        Assert.Equal(sent, _server.Requests.Count);
+        Assert.NotNull(second.RetryAfter);
+    }
+
+    [Fact]
     public async Task ReadRange_429_with_retry_after_waits_and_succeeds()
     {
         var fault = _server.Faults.Add(FakeHubFault.RateLimited(FakeHubRouteKind.Resolve, retryAfterSeconds: 1));
