@@ -767,12 +767,20 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         throw new HubException(error.Kind, Redact(error.Message), error.StatusCode, error.RetryAfter, error.RequestId);
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HubHttpResponse response, CancellationToken ct)
+    /// <summary>Reads a JSON body; a body that does not arrive within the request timeout is a transient failure.</summary>
+    private async Task<JsonDocument> ReadJsonAsync(HubHttpResponse response, CancellationToken ct)
     {
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            await using var stream = await response.Message.Content.ReadAsStreamAsync(ct);
-            return await JsonDocument.ParseAsync(stream, default, ct);
+            await using var stream = await response.Message.Content.ReadAsStreamAsync(linked.Token);
+            return await JsonDocument.ParseAsync(stream, default, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new HubException(HubErrorKind.Unavailable,
+                $"{HubErrorClassifier.Describe(response.RequestUri)} did not send its body within {_options.RequestTimeout}.");
         }
         catch (JsonException ex)
         {

@@ -244,6 +244,29 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListFiles_stalled_json_page_is_retried()
+    {
+        var options = HubTestSupport.Options(_server, Token);
+        options.RequestTimeout = TimeSpan.FromSeconds(2);
+        using var hub = new HttpModelHub(options);
+        _server.PageSize = 4;
+        var fault = _server.Faults.Add(new FakeHubFault
+        {
+            Kind = FakeHubFaultKind.Stall, Route = FakeHubRouteKind.Api, SkipFirst = 1, AfterBytes = 10,
+            Duration = TimeSpan.FromMinutes(2),
+        });
+        using var cts = new CancellationTokenSource(Timeout);
+        var files = new List<HubFile>();
+        await foreach (var f in hub.ListFilesAsync(Model, Head.Sha, cts.Token))
+        {
+            files.Add(f);
+        }
+
+        Assert.Equal(Head.Files.Count, files.Count);
+        Assert.Equal(1, fault.Fired);
+    }
+
+    [Fact]
     public async Task ReadRange_throttled_body_returns_exact_bytes()
     {
         _server.Faults.Add(FakeHubFault.Throttle(FakeHubRouteKind.Cdn, 512 * 1024));

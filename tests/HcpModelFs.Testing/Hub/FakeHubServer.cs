@@ -35,6 +35,7 @@ public sealed class FakeHubServer : IAsyncDisposable
     public static readonly IPAddress CdnAddress = IPAddress.Parse("127.0.0.2");
 
     private const int ChunkSize = 64 * 1024;
+    private const string FaultKey = "fakehub.fault";
 
     private readonly ConcurrentQueue<FakeHubRequest> _log = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -158,6 +159,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         var route = Classify(onCdn, rawPath);
         var hadAuth = ctx.Request.Headers.Authorization.Count > 0;
         var fault = Faults.Take(route, SafeUnescape(rawPath));
+        ctx.Items[FaultKey] = fault;
         if (!onCdn)
         {
             ctx.Response.Headers["X-Request-Id"] = "Root=1-" + Guid.NewGuid().ToString("N");
@@ -219,7 +221,7 @@ public sealed class FakeHubServer : IAsyncDisposable
             $"\"fixed window\";\"{bucket}\";q={quota};w={window}");
     }
 
-    private static Task WriteFaultStatusAsync(HttpContext ctx, FakeHubFault fault, FakeHubRouteKind route)
+    private Task WriteFaultStatusAsync(HttpContext ctx, FakeHubFault fault, FakeHubRouteKind route)
     {
         if (fault.Kind == FakeHubFaultKind.RateLimited)
         {
@@ -386,7 +388,7 @@ public sealed class FakeHubServer : IAsyncDisposable
             $"Access to model {id} is restricted and you are not in the authorized list. Visit {HubUri}{id} to ask for access."),
     };
 
-    private static async Task<FakeHubCommit?> ResolveRevisionAsync(HttpContext ctx, FakeHubRepo repo, string rev)
+    private async Task<FakeHubCommit?> ResolveRevisionAsync(HttpContext ctx, FakeHubRepo repo, string rev)
     {
         var commit = repo.ResolveRevision(rev);
         if (commit is null)
@@ -397,7 +399,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         return commit;
     }
 
-    private static Task WriteRepoInfoAsync(HttpContext ctx, FakeHubRepo repo, FakeHubCommit commit, string rev)
+    private Task WriteRepoInfoAsync(HttpContext ctx, FakeHubRepo repo, FakeHubCommit commit, string rev)
     {
         _ = rev;
         var blobs = IsTrue(ctx.Request.Query["blobs"]);
@@ -493,7 +495,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, page);
     }
 
-    private static async Task WritePathsInfoAsync(HttpContext ctx, FakeHubRepo repo, string rev)
+    private async Task WritePathsInfoAsync(HttpContext ctx, FakeHubRepo repo, string rev)
     {
         if (!HttpMethods.IsPost(ctx.Request.Method))
         {
@@ -542,7 +544,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, result);
     }
 
-    private static Task WriteRefsAsync(HttpContext ctx, FakeHubRepo repo)
+    private Task WriteRefsAsync(HttpContext ctx, FakeHubRepo repo)
     {
         object Ref(string prefix, KeyValuePair<string, string> kv) => new Dictionary<string, object?>
         {
@@ -956,7 +958,7 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     // ---------------------------------------------------------------------------------------------- helpers
 
-    private static async Task WriteErrorAsync(HttpContext ctx, int status, string? code, string message)
+    private async Task WriteErrorAsync(HttpContext ctx, int status, string? code, string message)
     {
         ctx.Response.StatusCode = status;
         if (code is not null)
@@ -973,14 +975,15 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, new Dictionary<string, object?> { ["error"] = message });
     }
 
-    private static async Task WriteJsonAsync(HttpContext ctx, object value)
+    private async Task WriteJsonAsync(HttpContext ctx, object value)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(value);
         ctx.Response.ContentType = "application/json; charset=utf-8";
         ctx.Response.ContentLength = bytes.Length;
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
-            await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
+            // Body faults (reset, stall, throttle, wrong bytes) apply to JSON pages too.
+            await WriteBodyAsync(ctx, FakeContent.FromBytes(bytes), 0, bytes.Length, ctx.Items[FaultKey] as FakeHubFault);
         }
     }
 
