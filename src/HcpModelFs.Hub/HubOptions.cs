@@ -36,6 +36,16 @@ public sealed class HubOptions
     /// <summary>A Retry-After / RateLimit wait longer than this is not waited for: the call fails RateLimited.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Failed attempts (all failing, within <see cref="CircuitSamplingDuration"/>) after which calls fail fast with
+    /// <see cref="HubErrorKind.Unavailable"/> for <see cref="CircuitBreakDuration"/>. At least 2; 0 disables.
+    /// </summary>
+    public int CircuitMinimumThroughput { get; set; } = 10;
+
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Redirect hops followed per request.</summary>
     public int MaxRedirects { get; set; } = 10;
 

@@ -6,9 +6,8 @@ namespace HcpModelFs.Hub;
 internal static partial class LogMessages
 {
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning,
-        Message = "Hub request {Method} {Url} failed ({Reason}); retry {Attempt} in {DelayMs} ms")]
-    public static partial void RetryScheduled(
-        this ILogger logger, string method, string url, string reason, int attempt, double delayMs);
+        Message = "Hub call failed ({Reason}); retry {Attempt} in {DelayMs} ms")]
+    public static partial void RetryScheduled(this ILogger logger, string reason, int attempt, double delayMs);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Debug,
         Message = "Following {Status} redirect from {From} to {To}")]
@@ -23,8 +22,8 @@ internal static partial class LogMessages
     public static partial void SignedUrlRefreshed(this ILogger logger, string repo, string commit, string path);
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning,
-        Message = "Hub rate limit hit on {Url}; waiting {DelayMs} ms")]
-    public static partial void RateLimited(this ILogger logger, string url, double delayMs);
+        Message = "Hub rate limit ({Reason}); waiting {DelayMs} ms")]
+    public static partial void RateLimited(this ILogger logger, string reason, double delayMs);
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information,
         Message = "Body of {Url} ended after {Received} of {Expected} bytes ({Reason}); resuming")]

@@ -3,7 +3,7 @@
 // Output: one JSON line {checks, failures} on stdout; exit code 1 on any mismatch, 2 on a crash.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { downloadFile, listFiles, modelInfo } from "@huggingface/hub";
+import { downloadFile, listFiles, modelInfo, pathsInfo } from "@huggingface/hub";
 
 const expectations = JSON.parse(await readFile(process.env.FIDELITY_EXPECTATIONS, "utf8"));
 const checks = [];
@@ -62,6 +62,17 @@ try {
   const nested = [];
   for await (const f of listFiles({ repo: expectations.repo, path: "nested", ...common })) nested.push(f.path);
   check("listFiles nested", JSON.stringify(nested) === JSON.stringify(["nested/deeper"]), { got: nested });
+
+  // pathsInfo: JSON body (olah only parses the form variant; the fake accepts both), unknown paths omitted.
+  const infos = await pathsInfo({
+    repo: expectations.repo, paths: ["config.json", "nested", "no/such/file"], expand: true, ...common,
+  });
+  const config = expectations.files.find((f) => f.path === "config.json");
+  check("pathsInfo paths", JSON.stringify(infos.map((i) => i.path).sort()) === JSON.stringify(["config.json", "nested"]),
+    { got: infos.map((i) => i.path) });
+  const info = infos.find((i) => i.path === "config.json");
+  check("pathsInfo config.json", info?.oid === config.oid && info?.size === config.size && info?.type === "file" &&
+    info?.lastCommit?.date instanceof Date && !isNaN(info.lastCommit.date), { info });
 
   // downloadFile: probe with Range 0-0 through the 302, then whole and sliced reads.
   for (const d of expectations.downloads) {

@@ -10,6 +10,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace HcpModelFs.Hub.Http;
@@ -41,6 +42,10 @@ public sealed class HttpModelHub : IModelHub, IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly SignedUrlCache _locations;
     private readonly string _userAgent;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _quotaBlockedUntil =
+        new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), Lazy<Task<FileLocation>>>
+        _resolving = new();
 
     public HttpModelHub(
         HubOptions options,
@@ -271,21 +276,43 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             OnRetry = args =>
             {
                 var ex = args.Outcome.Exception;
+                var reason = Redact(ex?.Message ?? "unknown");
                 if (ex is HubException { Kind: HubErrorKind.RateLimited })
                 {
-                    _logger.RateLimited(ex.Message, args.RetryDelay.TotalMilliseconds);
+                    _logger.RateLimited(reason, args.RetryDelay.TotalMilliseconds);
                 }
                 else
                 {
-                    _logger.RetryScheduled(
-                        "-", "-", ex?.Message ?? "unknown", args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                    _logger.RetryScheduled(reason, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                 }
 
                 return ValueTask.CompletedTask;
             },
         };
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        return _options.MaxRetries > 0 ? builder.AddRetry(retry).Build() : builder.Build();
+        if (_options.MaxRetries > 0)
+        {
+            builder.AddRetry(retry);
+        }
+
+        // Inside the retries: every failed attempt counts, and an open circuit ends the call at once (a
+        // BrokenCircuitException is not retried), so readers of a dead or hanging Hub fail fast.
+        if (_options.CircuitMinimumThroughput >= 2)
+        {
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 1.0,
+                MinimumThroughput = _options.CircuitMinimumThroughput,
+                SamplingDuration = _options.CircuitSamplingDuration,
+                BreakDuration = _options.CircuitBreakDuration,
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<HubException>(e => e.Kind == HubErrorKind.Unavailable)
+                    .Handle<HttpRequestException>()
+                    .Handle<IOException>(),
+            });
+        }
+
+        return builder.Build();
     }
 
     private async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
@@ -294,6 +321,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         {
             return await _pipeline.ExecuteAsync(
                 static async (state, ct) => await state(ct), action, cancellationToken);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            throw new HubException(HubErrorKind.Unavailable,
+                "Hub calls are failing; circuit open, not trying again yet.", retryAfter: ex.RetryAfter, innerException: ex);
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -309,6 +341,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         }
     }
 
+    /// <summary>
+    /// The cached location, or one HEAD shared by every concurrent reader of the same file (single flight). The shared
+    /// HEAD is not tied to any one caller's token — it is bounded by the request timeout and the redirect limit — and
+    /// each caller stops waiting when its own token is cancelled.
+    /// </summary>
     private async Task<FileLocation> GetLocationAsync(
         HubRepoId repo, string commit, string path, CancellationToken ct)
     {
@@ -317,6 +354,27 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             return cached;
         }
 
+        var key = (repo.Value, commit, path);
+        var flight = _resolving.GetOrAdd(key, k => new Lazy<Task<FileLocation>>(() => ResolveOnceAsync(k, repo)));
+        return await flight.Value.WaitAsync(ct);
+    }
+
+    /// <summary>Runs one shared resolution and unregisters it before completing, so no caller sees a stale one.</summary>
+    private async Task<FileLocation> ResolveOnceAsync((string Repo, string Commit, string Path) key, HubRepoId repo)
+    {
+        try
+        {
+            return await ResolveLocationAsync(repo, key.Commit, key.Path, CancellationToken.None);
+        }
+        finally
+        {
+            _resolving.TryRemove(key, out _);
+        }
+    }
+
+    private async Task<FileLocation> ResolveLocationAsync(
+        HubRepoId repo, string commit, string path, CancellationToken ct)
+    {
         var uri = new Uri($"{_base}/{repo.Value}/resolve/{commit}/{EscapePath(path)}");
         using var response = await SendAsync(HttpMethod.Head, uri, null, stopAtForeignHost: true, ct);
         var message = response.Message;
@@ -580,6 +638,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
                 }
             }
 
+            if (onHub)
+            {
+                await WaitForQuotaAsync(uri, cancellationToken);
+            }
+
             HttpResponseMessage response;
             using (var timeout = new CancellationTokenSource(_options.RequestTimeout, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
@@ -599,6 +662,11 @@ public sealed class HttpModelHub : IModelHub, IDisposable
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.Response(method.Method, HubErrorClassifier.Describe(uri), (int)response.StatusCode);
+            }
+
+            if (onHub)
+            {
+                NoteQuota(uri, response);
             }
 
             var status = (int)response.StatusCode;
@@ -642,6 +710,45 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         }
     }
 
+    /// <summary>The Hub's rate-limit bucket of a URL (spec §4.3): "resolvers" for /resolve/, else "api".</summary>
+    private static string Bucket(Uri uri) =>
+        uri.AbsolutePath.Contains("/resolve/", StringComparison.Ordinal) ? "resolvers" : "api";
+
+    /// <summary>Remembers a <c>RateLimit: ...;r=0;t=N</c> so the next call to that bucket waits instead of a 429.</summary>
+    private void NoteQuota(Uri uri, HttpResponseMessage response)
+    {
+        if (response.Headers.TryGetValues("RateLimit", out var values)
+            && RateLimitHeader.Parse(values.FirstOrDefault()) is { Remaining: 0, ResetSeconds: > 0 } limit)
+        {
+            _quotaBlockedUntil[limit.Bucket ?? Bucket(uri)] = _time.GetUtcNow().AddSeconds(limit.ResetSeconds.Value);
+        }
+    }
+
+    private async Task WaitForQuotaAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var bucket = Bucket(uri);
+        if (!_quotaBlockedUntil.TryGetValue(bucket, out var until))
+        {
+            return;
+        }
+
+        var wait = until - _time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            _quotaBlockedUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(bucket, until));
+            return;
+        }
+
+        if (wait > _options.MaxRetryAfter)
+        {
+            throw new HubException(HubErrorKind.RateLimited,
+                $"Hub quota for '{bucket}' exhausted for another {wait.TotalSeconds:F0} s.", retryAfter: wait);
+        }
+
+        _logger.RateLimited($"quota '{bucket}' exhausted", wait.TotalMilliseconds);
+        await Task.Delay(wait, _time, cancellationToken);
+    }
+
     private bool IsHubAuthority(Uri uri) =>
         uri.IsAbsoluteUri
         && string.Equals(uri.Scheme, _endpoint.Scheme, StringComparison.OrdinalIgnoreCase)
@@ -660,12 +767,20 @@ public sealed class HttpModelHub : IModelHub, IDisposable
         throw new HubException(error.Kind, Redact(error.Message), error.StatusCode, error.RetryAfter, error.RequestId);
     }
 
-    private static async Task<JsonDocument> ReadJsonAsync(HubHttpResponse response, CancellationToken ct)
+    /// <summary>Reads a JSON body; a body that does not arrive within the request timeout is a transient failure.</summary>
+    private async Task<JsonDocument> ReadJsonAsync(HubHttpResponse response, CancellationToken ct)
     {
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            await using var stream = await response.Message.Content.ReadAsStreamAsync(ct);
-            return await JsonDocument.ParseAsync(stream, default, ct);
+            await using var stream = await response.Message.Content.ReadAsStreamAsync(linked.Token);
+            return await JsonDocument.ParseAsync(stream, default, linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new HubException(HubErrorKind.Unavailable,
+                $"{HubErrorClassifier.Describe(response.RequestUri)} did not send its body within {_options.RequestTimeout}.");
         }
         catch (JsonException ex)
         {

@@ -85,6 +85,19 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadRange_concurrent_readers_share_one_resolve_and_get_exact_bytes()
+    {
+        var reads = Enumerable.Range(0, 8).Select(async i =>
+        {
+            var offset = i * 20_000L;
+            Assert.Equal(Expected(Shard, offset, 20_000), await ReadAsync(Shard, offset, 20_000));
+        });
+        await Task.WhenAll(reads).WaitAsync(Timeout);
+        Assert.Single(_server.Requests, r => r.Route == FakeHubRouteKind.Resolve && r.Method == "HEAD");
+        Assert.Equal(8, _server.Requests.Count(r => r.OnCdn));
+    }
+
+    [Fact]
     public async Task ReadRange_private_repo_in_resolve_cache_mode_keeps_token_on_relative_307()
     {
         var repo = _catalog.Repos[ContractCatalog.Private];
@@ -139,6 +152,26 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveRevision_dead_hub_opens_the_circuit_and_later_calls_fail_fast()
+    {
+        var options = HubTestSupport.Options(_server, Token);
+        options.CircuitMinimumThroughput = 3;
+        options.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        using var hub = new HttpModelHub(options);
+        _server.Faults.Add(FakeHubFault.Status(FakeHubRouteKind.Api, 503, times: int.MaxValue));
+        var first = await Assert.ThrowsAsync<HubException>(() =>
+            hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout));
+        var sent = _server.Requests.Count;
+        var second = await Assert.ThrowsAsync<HubException>(() =>
+            hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(HubErrorKind.Unavailable, first.Kind);
+        Assert.Equal(HubErrorKind.Unavailable, second.Kind);
+        Assert.Equal(3, sent);
+        Assert.Equal(sent, _server.Requests.Count);
+        Assert.NotNull(second.RetryAfter);
+    }
+
+    [Fact]
     public async Task ReadRange_429_with_retry_after_waits_and_succeeds()
     {
         var fault = _server.Faults.Add(FakeHubFault.RateLimited(FakeHubRouteKind.Resolve, retryAfterSeconds: 1));
@@ -173,6 +206,19 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveRevision_exhausted_quota_waits_for_the_window_instead_of_a_429()
+    {
+        _server.ApiQuota = 1;
+        _server.RateLimitWindowSeconds = 1;
+        var first = await _hub.ResolveRevisionAsync(Model, "main", CancellationToken.None).WaitAsync(Timeout);
+        var second = await _hub.ResolveRevisionAsync(Model, "v1.0", CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(Head.Sha, first.CommitSha);
+        Assert.NotEqual(first.CommitSha, second.CommitSha);
+        Assert.Contains(_logger.Lines, l => l.StartsWith("4005 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Requests, r => r.Status == 429);
+    }
+
+    [Fact]
     public async Task ReadRange_connection_reset_after_k_bytes_every_time_is_resumed_to_exact_bytes()
     {
         var fault = _server.Faults.Add(FakeHubFault.ResetAfter(FakeHubRouteKind.Cdn, 16 * 1024, times: int.MaxValue));
@@ -195,6 +241,29 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
         await AssertReadsExactlyAsync(Shard, 0, 60_000);
         Assert.Equal(1, fault.Fired);
         Assert.True(_server.Requests.Count(r => r.OnCdn) >= 2);
+    }
+
+    [Fact]
+    public async Task ListFiles_stalled_json_page_is_retried()
+    {
+        var options = HubTestSupport.Options(_server, Token);
+        options.RequestTimeout = TimeSpan.FromSeconds(2);
+        using var hub = new HttpModelHub(options);
+        _server.PageSize = 4;
+        var fault = _server.Faults.Add(new FakeHubFault
+        {
+            Kind = FakeHubFaultKind.Stall, Route = FakeHubRouteKind.Api, SkipFirst = 1, AfterBytes = 10,
+            Duration = TimeSpan.FromMinutes(2),
+        });
+        using var cts = new CancellationTokenSource(Timeout);
+        var files = new List<HubFile>();
+        await foreach (var f in hub.ListFilesAsync(Model, Head.Sha, cts.Token))
+        {
+            files.Add(f);
+        }
+
+        Assert.Equal(Head.Files.Count, files.Count);
+        Assert.Equal(1, fault.Fired);
     }
 
     [Fact]
@@ -286,6 +355,38 @@ public sealed class HttpModelHubFaultTests : IAsyncLifetime
         Assert.Equal(Expected(big, size - buffer.Length, buffer.Length), buffer);
         var cdn = _server.Requests.Single(r => r.OnCdn);
         Assert.Equal($"bytes={size - buffer.Length}-{size - 1}", cdn.Range);
+    }
+
+    [Fact]
+    public async Task ReadRange_repo_served_from_a_folder_returns_its_bytes()
+    {
+        var folder = Directory.CreateTempSubdirectory("hcpmodelfs-folder-model-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "sub dir"));
+            await File.WriteAllTextAsync(Path.Combine(folder, "config.json"), "{\"a\": 1}\n");
+            await File.WriteAllBytesAsync(Path.Combine(folder, "sub dir", "weights.bin"),
+                Enumerable.Range(0, 50_000).Select(i => (byte)(i % 251)).ToArray());
+            var repo = _catalog.AddRepo("acme/from-folder", FolderModel.Load(folder));
+            var weights = repo.Head.Files["sub dir/weights.bin"];
+            Assert.True(weights.IsLfs);
+            var id = HubRepoId.Parse("acme/from-folder");
+            var listed = new List<HubFile>();
+            await foreach (var f in _hub.ListFilesAsync(id, repo.Head.Sha, CancellationToken.None))
+            {
+                listed.Add(f);
+            }
+
+            Assert.Equal(["config.json", "sub dir/weights.bin"], listed.Select(f => f.Path).Order(StringComparer.Ordinal));
+            var buffer = new byte[weights.Size];
+            await _hub.ReadRangeAsync(id, repo.Head.Sha, weights.Path, 0, buffer, CancellationToken.None)
+                .AsTask().WaitAsync(Timeout);
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(folder, "sub dir", "weights.bin")), buffer);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

@@ -35,8 +35,7 @@ public sealed class FakeHubServer : IAsyncDisposable
     public static readonly IPAddress CdnAddress = IPAddress.Parse("127.0.0.2");
 
     private const int ChunkSize = 64 * 1024;
-    private const int ApiQuota = 1000;
-    private const int ResolverQuota = 5000;
+    private const string FaultKey = "fakehub.fault";
 
     private readonly ConcurrentQueue<FakeHubRequest> _log = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -62,6 +61,15 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     /// <summary>Lifetime of signed CDN URLs.</summary>
     public TimeSpan SignedUrlTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Requests per window announced for the "api" bucket (not enforced: use a 429 fault for that).</summary>
+    public int ApiQuota { get; set; } = 1000;
+
+    /// <summary>Requests per window announced for the "resolvers" bucket.</summary>
+    public int ResolverQuota { get; set; } = 5000;
+
+    /// <summary>Length of the fixed rate-limit window (the real Hub: 300 s).</summary>
+    public int RateLimitWindowSeconds { get; set; } = 300;
 
     /// <summary>Clock for signed-URL expiry.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
@@ -151,6 +159,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         var route = Classify(onCdn, rawPath);
         var hadAuth = ctx.Request.Headers.Authorization.Count > 0;
         var fault = Faults.Take(route, SafeUnescape(rawPath));
+        ctx.Items[FaultKey] = fault;
         if (!onCdn)
         {
             ctx.Response.Headers["X-Request-Id"] = "Root=1-" + Guid.NewGuid().ToString("N");
@@ -204,14 +213,15 @@ public sealed class FakeHubServer : IAsyncDisposable
         var count = api ? Interlocked.Increment(ref _apiCount) : Interlocked.Increment(ref _resolverCount);
         var quota = api ? ApiQuota : ResolverQuota;
         var bucket = api ? "api" : "resolvers";
-        var reset = 300 - (DateTimeOffset.UtcNow.ToUnixTimeSeconds() % 300);
+        var window = Math.Max(1, RateLimitWindowSeconds);
+        var reset = window - (DateTimeOffset.UtcNow.ToUnixTimeSeconds() % window);
         ctx.Response.Headers["RateLimit"] = string.Create(CultureInfo.InvariantCulture,
             $"\"{bucket}\";r={Math.Max(0, quota - count)};t={reset}");
         ctx.Response.Headers["RateLimit-Policy"] = string.Create(CultureInfo.InvariantCulture,
-            $"\"fixed window\";\"{bucket}\";q={quota};w=300");
+            $"\"fixed window\";\"{bucket}\";q={quota};w={window}");
     }
 
-    private static Task WriteFaultStatusAsync(HttpContext ctx, FakeHubFault fault, FakeHubRouteKind route)
+    private Task WriteFaultStatusAsync(HttpContext ctx, FakeHubFault fault, FakeHubRouteKind route)
     {
         if (fault.Kind == FakeHubFaultKind.RateLimited)
         {
@@ -378,7 +388,7 @@ public sealed class FakeHubServer : IAsyncDisposable
             $"Access to model {id} is restricted and you are not in the authorized list. Visit {HubUri}{id} to ask for access."),
     };
 
-    private static async Task<FakeHubCommit?> ResolveRevisionAsync(HttpContext ctx, FakeHubRepo repo, string rev)
+    private async Task<FakeHubCommit?> ResolveRevisionAsync(HttpContext ctx, FakeHubRepo repo, string rev)
     {
         var commit = repo.ResolveRevision(rev);
         if (commit is null)
@@ -389,7 +399,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         return commit;
     }
 
-    private static Task WriteRepoInfoAsync(HttpContext ctx, FakeHubRepo repo, FakeHubCommit commit, string rev)
+    private Task WriteRepoInfoAsync(HttpContext ctx, FakeHubRepo repo, FakeHubCommit commit, string rev)
     {
         _ = rev;
         var blobs = IsTrue(ctx.Request.Query["blobs"]);
@@ -485,7 +495,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, page);
     }
 
-    private static async Task WritePathsInfoAsync(HttpContext ctx, FakeHubRepo repo, string rev)
+    private async Task WritePathsInfoAsync(HttpContext ctx, FakeHubRepo repo, string rev)
     {
         if (!HttpMethods.IsPost(ctx.Request.Method))
         {
@@ -534,7 +544,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, result);
     }
 
-    private static Task WriteRefsAsync(HttpContext ctx, FakeHubRepo repo)
+    private Task WriteRefsAsync(HttpContext ctx, FakeHubRepo repo)
     {
         object Ref(string prefix, KeyValuePair<string, string> kv) => new Dictionary<string, object?>
         {
@@ -948,7 +958,7 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     // ---------------------------------------------------------------------------------------------- helpers
 
-    private static async Task WriteErrorAsync(HttpContext ctx, int status, string? code, string message)
+    private async Task WriteErrorAsync(HttpContext ctx, int status, string? code, string message)
     {
         ctx.Response.StatusCode = status;
         if (code is not null)
@@ -965,14 +975,15 @@ public sealed class FakeHubServer : IAsyncDisposable
         await WriteJsonAsync(ctx, new Dictionary<string, object?> { ["error"] = message });
     }
 
-    private static async Task WriteJsonAsync(HttpContext ctx, object value)
+    private async Task WriteJsonAsync(HttpContext ctx, object value)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(value);
         ctx.Response.ContentType = "application/json; charset=utf-8";
         ctx.Response.ContentLength = bytes.Length;
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
-            await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
+            // Body faults (reset, stall, throttle, wrong bytes) apply to JSON pages too.
+            await WriteBodyAsync(ctx, FakeContent.FromBytes(bytes), 0, bytes.Length, ctx.Items[FaultKey] as FakeHubFault);
         }
     }
 

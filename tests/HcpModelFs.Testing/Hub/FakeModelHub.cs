@@ -50,6 +50,7 @@ public sealed class FakeModelHub(FakeHubCatalog catalog, string? token = null) :
         HubRepoId repo, string commitSha, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _listCalls);
+        RequireCommit(commitSha);
         ThrowQueuedFailure();
         var commit = Commit(Access(repo, download: false), commitSha);
         foreach (var f in commit.Files.Values)
@@ -66,6 +67,7 @@ public sealed class FakeModelHub(FakeHubCatalog catalog, string? token = null) :
     {
         Interlocked.Increment(ref _resolveFileCalls);
         cancellationToken.ThrowIfCancellationRequested();
+        RequireCommit(commitSha);
         ThrowQueuedFailure();
         var file = File(repo, commitSha, path);
         return Task.FromResult(new HubFileLocation(file.Size, file.IsLfs ? file.Sha256 : file.GitOid, commitSha, file.IsLfs));
@@ -77,6 +79,7 @@ public sealed class FakeModelHub(FakeHubCatalog catalog, string? token = null) :
     {
         Interlocked.Increment(ref _readCalls);
         cancellationToken.ThrowIfCancellationRequested();
+        RequireCommit(commitSha);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (destination.IsEmpty)
         {
@@ -94,6 +97,14 @@ public sealed class FakeModelHub(FakeHubCatalog catalog, string? token = null) :
         file.Content.Fill(offset, destination.Span);
         Interlocked.Add(ref _bytesRead, destination.Length);
         return ValueTask.CompletedTask;
+    }
+
+    private static void RequireCommit(string commitSha)
+    {
+        if (commitSha is not { Length: 40 } || !commitSha.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException("A pinned commit must be 40 lowercase hex characters.", nameof(commitSha));
+        }
     }
 
     private void ThrowQueuedFailure()

@@ -291,11 +291,26 @@ public abstract class ModelHubContractTests
     }
 
     [Fact]
-    public async Task ReadRange_zero_length_destination_returns_without_reading()
+    public async Task ReadRange_zero_length_destination_does_no_lookup()
     {
         var catalog = ContractCatalog.Create();
         await using var sut = await CreateAsync(catalog, null);
-        await sut.Hub.ReadRangeAsync(Id(ContractCatalog.Model), catalog.Repos[ContractCatalog.Model].Head.Sha,
-            "config.json", 0, Memory<byte>.Empty, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var read = sut.Hub.ReadRangeAsync(Id(ContractCatalog.Model), catalog.Repos[ContractCatalog.Model].Head.Sha,
+            "no/such/file", 0, Memory<byte>.Empty, CancellationToken.None);
+        Assert.True(read.IsCompletedSuccessfully, "a zero-length read must complete at once, without I/O");
+        await read;
+    }
+
+    [Theory]
+    [InlineData("main")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF01234567")]
+    [InlineData("0123")]
+    public async Task Pinned_calls_reject_anything_but_a_lowercase_40_hex_commit(string commit)
+    {
+        await using var sut = await CreateAsync(ContractCatalog.Create(), null);
+        await Assert.ThrowsAsync<ArgumentException>(() => sut.Hub.ReadRangeAsync(Id(ContractCatalog.Model), commit,
+            "config.json", 0, new byte[1], CancellationToken.None).AsTask().WaitAsync(Timeout));
+        await Assert.ThrowsAsync<ArgumentException>(() => sut.Hub.ResolveFileAsync(Id(ContractCatalog.Model), commit,
+            "config.json", CancellationToken.None).WaitAsync(Timeout));
     }
 }
