@@ -171,8 +171,25 @@ public sealed class ResilientObjectStore : IObjectStore
             return true;
         }, cancellationToken).AsTask();
 
-    public IAsyncEnumerable<PendingUpload> ListMultipartUploadsAsync(string prefix, CancellationToken cancellationToken) =>
-        _inner.ListMultipartUploadsAsync(prefix, cancellationToken);
+    public async IAsyncEnumerable<PendingUpload> ListMultipartUploadsAsync(
+        string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Housekeeping listing (abandoned uploads): small, so each attempt collects it whole.
+        var uploads = await RunAsync(_idempotent, "list_multipart", prefix, (_inner, prefix), static async (s, ct) =>
+        {
+            var list = new List<PendingUpload>();
+            await foreach (var u in s._inner.ListMultipartUploadsAsync(s.prefix, ct))
+            {
+                list.Add(u);
+            }
+
+            return list;
+        }, cancellationToken);
+        foreach (var u in uploads)
+        {
+            yield return u;
+        }
+    }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(_idempotent, "delete", key, (_inner, key), static async (s, ct) =>
