@@ -44,6 +44,21 @@ public sealed class S3ObjectStoreTests : ObjectStoreContractTests
         Assert.Equal([200, 412], puts.Select(r => r.Status));
     }
 
+    [Fact]
+    public async Task DetectCapabilities_with_multipart_refused_records_no_multipart()
+    {
+        await using var proxy = new S3FaultProxy(_rgw.Endpoint);
+        proxy.AddRule(new FaultRule(FaultKind.NotImplemented)
+        {
+            Match = r => r.Method == "POST" && r.Query.StartsWith("uploads", StringComparison.Ordinal),
+        });
+        using var store = _rgw.CreateStore(proxy.Endpoint);
+        var capabilities = await store.DetectCapabilitiesAsync(Prefix + "probe3/", CancellationToken.None).WaitAsync(Timeout);
+        Assert.False(capabilities.MultipartSupported);
+        Assert.Equal(ExclusiveCreateMode.IfNoneMatch, capabilities.ExclusiveCreate);
+        Assert.Empty(await Collect(store.ListAsync(Prefix + "probe3/", null, CancellationToken.None)));
+    }
+
     public override Task DisposeAsync()
     {
         (Store as IDisposable)?.Dispose();

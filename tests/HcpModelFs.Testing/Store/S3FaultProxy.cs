@@ -166,8 +166,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
                         case FaultKind.TooManyRequests:
                         case FaultKind.InternalError:
                         case FaultKind.ErrorInOk:
+                        case FaultKind.NotImplemented:
                             var (status, reason, code) = rule.Kind switch
                             {
+                                FaultKind.NotImplemented => (501, "Not Implemented", "NotImplemented"),
                                 FaultKind.ErrorInOk => (200, "OK", "InternalError"),
                                 FaultKind.SlowDown => (503, "Slow Down", "SlowDown"),
                                 FaultKind.TooManyRequests => (429, "Too Many Requests", "TooManyRequests"),
