@@ -10,7 +10,7 @@
 # printed to stdout. Every wait is bounded. On any failure the daemons already started are stopped again.
 # --watch-pid PID: a small watchdog stops the daemons when PID exits (so a crashed test run leaks nothing).
 # stop: kills the daemons by their PID files (TERM, then KILL after a bounded wait) and removes the data.
-# Needs: ceph-mon ceph-osd radosgw (Debian 12 packages: radosgw ceph-mon ceph-osd), uuidgen (uuid-runtime), curl, ss.
+# Needs: ceph-mon ceph-osd radosgw (Debian 12 packages: radosgw ceph-mon ceph-osd), uuidgen (uuid-runtime), curl.
 set -euo pipefail
 
 ACCESS_KEY="HCPMODELFSTESTKEY000"
@@ -34,7 +34,8 @@ free_port() {
   local p i
   for i in $(seq 1 200); do
     p=$(( 20000 + RANDOM % 30000 ))
-    if ! ss -Hltn "sport = :$p" | grep -q . && ! grep -qx "$p" "$DIR/ports" 2>/dev/null; then
+    # Free = nothing accepts on it (bash's /dev/tcp; no iproute2 needed) and we have not handed it out already.
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! grep -qx "$p" "$DIR/ports" 2>/dev/null; then
       echo "$p" >>"$DIR/ports"
       echo "$p"
       return 0
@@ -107,10 +108,10 @@ cmd_start() {
     esac
   done
   local missing=""
-  for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph uuidgen curl ss setsid; do
+  for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph uuidgen curl setsid timeout; do
     command -v "$b" >/dev/null 2>&1 || missing="$missing $b"
   done
-  [[ -z "$missing" ]] || die "missing programs:$missing (apt-get install --no-install-recommends radosgw ceph-mon ceph-osd uuid-runtime curl iproute2)"
+  [[ -z "$missing" ]] || die "missing programs:$missing (apt-get install --no-install-recommends radosgw ceph-mon ceph-osd uuid-runtime curl)"
 
   if [[ -f "$DIR/run/mon.pid" ]]; then stop_daemons "$DIR"; fi
   rm -rf "$DIR/ceph"

@@ -6,9 +6,9 @@ namespace HcpModelFs.Store;
 internal static partial class LogMessages
 {
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information,
-        Message = "Store {Store}: exclusive create {Mode}, overwrite {Overwrite}, complete-multipart ETag omitted {EmptyETag}, delete {Delete}")]
+        Message = "Store {Store}: exclusive create {Mode}, overwrite {Overwrite}, multipart {Multipart}, complete-multipart ETag omitted {EmptyETag}, delete {Delete}")]
     public static partial void CapabilitiesDetected(
-        ILogger logger, string store, ExclusiveCreateMode mode, bool overwrite, bool emptyETag, bool delete);
+        ILogger logger, string store, ExclusiveCreateMode mode, bool overwrite, bool multipart, bool emptyETag, bool delete);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning,
         Message = "Store {Store} honours neither If-None-Match nor 409-on-existing: ingest leases are off")]

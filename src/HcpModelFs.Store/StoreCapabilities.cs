@@ -5,13 +5,15 @@ namespace HcpModelFs.Store;
 /// Known personalities: AWS/MinIO/RGW = <see cref="ExclusiveCreateMode.IfNoneMatch"/> with overwrite allowed;
 /// HCP = <see cref="ExclusiveCreateMode.ConflictOnExisting"/>, no overwrite, deletes possibly forbidden by retention.
 /// Ceph RGW 16 answers CompleteMultipartUpload with an empty ETag (<see cref="CompleteMultipartOmitsETag"/>); the store
-/// then HEADs the object to return the real one.
+/// then HEADs the object to return the real one. An HCP administrator may disable multipart per namespace
+/// (<see cref="MultipartSupported"/> false: upload whole objects with PUT instead).
 /// </summary>
 public sealed record StoreCapabilities(
     ExclusiveCreateMode ExclusiveCreate,
     bool OverwriteAllowed,
     bool CompleteMultipartOmitsETag,
-    bool DeleteAllowed)
+    bool DeleteAllowed,
+    bool MultipartSupported = true)
 {
     /// <summary>Before detection: nothing is assumed.</summary>
     public static StoreCapabilities Undetected { get; } = new(ExclusiveCreateMode.Unknown, true, false, true);

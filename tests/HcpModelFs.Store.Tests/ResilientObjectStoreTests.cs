@@ -165,4 +165,24 @@ public sealed class ResilientObjectStoreTests
             Assert.Equal(64, measurements.Single(m => m.Name == MetricNames.BytesRead).Value);
         }
     }
+
+    [Fact]
+    public async Task List_after_a_transient_failure_is_retried_and_complete()
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            _memory.Seed($"l/{i:D2}", [1]);
+        }
+
+        _faulty.FailNext("list", () => Error(StoreErrorKind.Unavailable));
+        var keys = new List<string>();
+        using var cts = new CancellationTokenSource(Timeout);
+        await foreach (var e in Create().ListAsync("l/", null, cts.Token))
+        {
+            keys.Add(e.Key);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"l/{i:D2}"), keys);
+        Assert.Equal(2, _faulty.Calls("list"));
+    }
 }

@@ -87,39 +87,25 @@ public sealed class ResilientObjectStore : IObjectStore
     public async IAsyncEnumerable<ListEntry> ListAsync(
         string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Whole listing per attempt, resumed after the last key handed out: a retry never repeats an entry.
-        string? last = null;
-        var buffer = new List<ListEntry>();
-        var done = false;
-        while (!done)
+        // One attempt collects the whole listing (model prefixes hold thousands of keys, not millions); a retry keeps
+        // what it has and skips what it already got, so no entry is repeated or lost.
+        var entries = new List<ListEntry>();
+        await RunAsync(_idempotent, "list", prefix, (_inner, prefix, delimiter, entries), static async (s, ct) =>
         {
-            buffer.Clear();
-            var resumeAfter = last;
-            done = await RunAsync(_idempotent, "list", prefix, (_inner, prefix, delimiter, buffer, resumeAfter),
-                static async (s, ct) =>
-                {
-                    s.buffer.Clear();
-                    await foreach (var e in s._inner.ListAsync(s.prefix, s.delimiter, ct))
-                    {
-                        if (s.resumeAfter is not null && string.CompareOrdinal(e.Key, s.resumeAfter) <= 0)
-                        {
-                            continue;
-                        }
-
-                        s.buffer.Add(e);
-                        if (s.buffer.Count >= 1000)
-                        {
-                            return false;
-                        }
-                    }
-
-                    return true;
-                }, cancellationToken);
-            foreach (var e in buffer)
+            var resumeAfter = s.entries.Count > 0 ? s.entries[^1].Key : null;
+            await foreach (var e in s._inner.ListAsync(s.prefix, s.delimiter, ct))
             {
-                last = e.Key;
-                yield return e;
+                if (resumeAfter is null || string.CompareOrdinal(e.Key, resumeAfter) > 0)
+                {
+                    s.entries.Add(e);
+                }
             }
+
+            return true;
+        }, cancellationToken);
+        foreach (var e in entries)
+        {
+            yield return e;
         }
     }
 
@@ -171,8 +157,25 @@ public sealed class ResilientObjectStore : IObjectStore
             return true;
         }, cancellationToken).AsTask();
 
-    public IAsyncEnumerable<PendingUpload> ListMultipartUploadsAsync(string prefix, CancellationToken cancellationToken) =>
-        _inner.ListMultipartUploadsAsync(prefix, cancellationToken);
+    public async IAsyncEnumerable<PendingUpload> ListMultipartUploadsAsync(
+        string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Housekeeping listing (abandoned uploads): small, so each attempt collects it whole.
+        var uploads = await RunAsync(_idempotent, "list_multipart", prefix, (_inner, prefix), static async (s, ct) =>
+        {
+            var list = new List<PendingUpload>();
+            await foreach (var u in s._inner.ListMultipartUploadsAsync(s.prefix, ct))
+            {
+                list.Add(u);
+            }
+
+            return list;
+        }, cancellationToken);
+        foreach (var u in uploads)
+        {
+            yield return u;
+        }
+    }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         RunAsync(_idempotent, "delete", key, (_inner, key), static async (s, ct) =>

@@ -412,21 +412,28 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
 
         var emptyETag = false;
-        var uploadId = await CreateMultipartAsync(probeMultipart, cancellationToken);
+        var multipart = true;
+        string? uploadId = null;
         try
         {
+            uploadId = await CreateMultipartAsync(probeMultipart, cancellationToken);
             var part = await UploadPartAsync(probeMultipart, uploadId, 1, one, cancellationToken);
             var etag = await CompleteCoreAsync(probeMultipart, uploadId, [part], cancellationToken);
             emptyETag = string.IsNullOrEmpty(etag?.Trim('"'));
         }
-        catch (StoreException)
+        catch (StoreException e) when (e.Kind is StoreErrorKind.NotSupported or StoreErrorKind.AccessDenied
+            or StoreErrorKind.InvalidRequest)
         {
-            await AbortMultipartAsync(probeMultipart, uploadId, CancellationToken.None);
-            throw;
+            // HCP: multipart can be disabled per namespace.
+            multipart = false;
+            if (uploadId is not null)
+            {
+                await AbortMultipartAsync(probeMultipart, uploadId, CancellationToken.None);
+            }
         }
 
         var deleteAllowed = true;
-        foreach (var key in new[] { probe, probeMultipart })
+        foreach (var key in multipart ? new[] { probe, probeMultipart } : [probe])
         {
             try
             {
@@ -440,8 +447,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             }
         }
 
-        Capabilities = new StoreCapabilities(mode, overwrite, emptyETag, deleteAllowed);
-        LogMessages.CapabilitiesDetected(_logger, Name, mode, overwrite, emptyETag, deleteAllowed);
+        Capabilities = new StoreCapabilities(mode, overwrite, emptyETag, deleteAllowed, multipart);
+        LogMessages.CapabilitiesDetected(_logger, Name, mode, overwrite, multipart, emptyETag, deleteAllowed);
         if (!Capabilities.SupportsLeases)
         {
             LogMessages.LeasesOff(_logger, Name);

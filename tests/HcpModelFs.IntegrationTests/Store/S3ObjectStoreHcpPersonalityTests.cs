@@ -37,6 +37,7 @@ public sealed class S3ObjectStoreHcpPersonalityTests : ObjectStoreContractTests
         Assert.True(await Store.CreateExclusiveAsync(key, "a"u8.ToArray(), CancellationToken.None).WaitAsync(Timeout));
         Assert.False(await Store.CreateExclusiveAsync(key, "b"u8.ToArray(), CancellationToken.None).WaitAsync(Timeout));
         Assert.Contains(_proxy!.Requests, r => r.Method == "PUT" && r.Key == key && r.Status == 409);
+        Assert.All(_proxy.Requests.Where(r => r.Key == key), r => Assert.Null(r.IfNoneMatch));
     }
 
     public override async Task DisposeAsync()

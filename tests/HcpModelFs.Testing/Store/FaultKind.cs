@@ -12,6 +12,9 @@ public enum FaultKind
     /// <summary>Answer 500 InternalError without forwarding.</summary>
     InternalError,
 
+    /// <summary>Answer 501 NotImplemented without forwarding (e.g. multipart disabled on an HCP namespace).</summary>
+    NotImplemented,
+
     /// <summary>Answer 200 OK whose body is an S3 error document (as CompleteMultipartUpload can), without forwarding.</summary>
     ErrorInOk,
 

@@ -45,11 +45,14 @@ public abstract class ObjectStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public void DetectCapabilities_on_start_records_exclusive_create_mode()
+    public async Task DetectCapabilities_on_start_records_modes_and_cleans_up_probe_keys()
     {
         Assert.Equal(ExpectedExclusiveCreate, Store.Capabilities.ExclusiveCreate);
         Assert.Equal(ExpectedOverwriteAllowed, Store.Capabilities.OverwriteAllowed);
         Assert.True(Store.Capabilities.SupportsLeases);
+        Assert.True(Store.Capabilities.MultipartSupported);
+        Assert.True(Store.Capabilities.DeleteAllowed);
+        Assert.Empty(await Collect(Store.ListAsync(Prefix + "probe/", null, CancellationToken.None)));
     }
 
     [Fact]

@@ -6,4 +6,7 @@ public sealed record ProxyRequest(string Method, string Path, string Query, stri
     public int Status { get; internal set; }
 
     public FaultKind? Fault { get; internal set; }
+
+    /// <summary>The request's If-None-Match header, if any.</summary>
+    public string? IfNoneMatch { get; internal set; }
 }

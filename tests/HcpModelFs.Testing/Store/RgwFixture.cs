@@ -64,7 +64,7 @@ public sealed class RgwFixture : IAsyncLifetime
             {
                 throw new InvalidOperationException(
                     $"scripts/rgw.sh start failed (exit {code}). Ceph RGW is required for these tests: " +
-                    "apt-get install --no-install-recommends radosgw ceph-mon ceph-osd uuid-runtime curl iproute2\n" + output);
+                    "apt-get install --no-install-recommends radosgw ceph-mon ceph-osd uuid-runtime curl\n" + output);
             }
 
             _env = DotEnvParser.Parse(await File.ReadAllTextAsync(Path.Combine(_scratch, "rgw.env")));

@@ -166,8 +166,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
                         case FaultKind.TooManyRequests:
                         case FaultKind.InternalError:
                         case FaultKind.ErrorInOk:
+                        case FaultKind.NotImplemented:
                             var (status, reason, code) = rule.Kind switch
                             {
+                                FaultKind.NotImplemented => (501, "Not Implemented", "NotImplemented"),
                                 FaultKind.ErrorInOk => (200, "OK", "InternalError"),
                                 FaultKind.SlowDown => (503, "Slow Down", "SlowDown"),
                                 FaultKind.TooManyRequests => (429, "Too Many Requests", "TooManyRequests"),
@@ -365,7 +367,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
         var slash = trimmed.IndexOf('/', StringComparison.Ordinal);
         string? bucket = trimmed.Length == 0 ? null : Uri.UnescapeDataString(slash < 0 ? trimmed : trimmed[..slash]);
         string? key = slash < 0 || slash == trimmed.Length - 1 ? null : Uri.UnescapeDataString(trimmed[(slash + 1)..]);
-        return new ProxyRequest(request.Method, path, query, bucket, key, request.Header("Range"));
+        return new ProxyRequest(request.Method, path, query, bucket, key, request.Header("Range"))
+        {
+            IfNoneMatch = request.Header("If-None-Match"),
+        };
     }
 
     /// <summary>A parsed HTTP/1.1 message head; <see cref="Raw"/> is relayed unchanged.</summary>

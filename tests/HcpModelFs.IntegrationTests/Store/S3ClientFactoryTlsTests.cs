@@ -1,0 +1,165 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using HcpModelFs.Store;
+using HcpModelFs.Store.Configuration;
+using HcpModelFs.Store.S3;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.IntegrationTests.Store;
+
+/// <summary>
+/// The store's TLS check against a tiny HTTPS server on 127.0.0.1 whose certificate is signed by a test CA: trusted
+/// through HCP_ROOT_CA_PATH, refused with another CA or a wrong host name, accepted with verification off.
+/// </summary>
+public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly string _dir = Directory.CreateTempSubdirectory("hcpmodelfs-tls-").FullName;
+    private readonly X509Certificate2 _ca = CreateCa("HcpModelFs Test CA");
+    private readonly X509Certificate2 _otherCa = CreateCa("Another CA");
+    private WebApplication? _app;
+    private WebApplication? _wrongNameApp;
+    private Uri? _endpoint;
+    private Uri? _wrongNameEndpoint;
+
+    public async Task InitializeAsync()
+    {
+        (_app, _endpoint) = await StartAsync(CreateServerCert(_ca, withIp: true));
+        (_wrongNameApp, _wrongNameEndpoint) = await StartAsync(CreateServerCert(_ca, withIp: false));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in new[] { _app, _wrongNameApp })
+        {
+            if (app is not null)
+            {
+                await app.StopAsync().WaitAsync(Timeout);
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _ca.Dispose();
+        _otherCa.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Head_over_tls_with_bundle_of_the_signing_ca_succeeds()
+    {
+        using var store = Store(_endpoint!, Bundle(_ca), verify: true);
+        Assert.Null(await store.HeadAsync("k", CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Head_over_tls_with_bundle_of_another_ca_fails_typed()
+    {
+        using var store = Store(_endpoint!, Bundle(_otherCa), verify: true);
+        var e = await Assert.ThrowsAsync<StoreException>(() => store.HeadAsync("k", CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(StoreErrorKind.AccessDenied, e.Kind);
+        Assert.Contains("TLS", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Head_over_tls_with_certificate_for_another_host_fails()
+    {
+        using var store = Store(_wrongNameEndpoint!, Bundle(_ca), verify: true);
+        var e = await Assert.ThrowsAsync<StoreException>(() => store.HeadAsync("k", CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(StoreErrorKind.AccessDenied, e.Kind);
+    }
+
+    [Fact]
+    public async Task Head_over_tls_with_system_trust_only_fails_for_private_ca()
+    {
+        using var store = Store(_endpoint!, null, verify: true);
+        await Assert.ThrowsAsync<StoreException>(() => store.HeadAsync("k", CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Head_over_tls_with_verification_off_succeeds_and_warns()
+    {
+        var logs = new HcpModelFs.Testing.Store.CapturingLoggerFactory();
+        using var store = Store(_wrongNameEndpoint!, null, verify: false, logs);
+        Assert.Null(await store.HeadAsync("k", CancellationToken.None).WaitAsync(Timeout));
+        Assert.Contains(logs.Lines, l => l.Contains("verification is OFF", StringComparison.Ordinal));
+    }
+
+    private static S3ObjectStore Store(Uri endpoint, string? bundle, bool verify, ILoggerFactory? logs = null) =>
+        S3ObjectStore.Create(new StoreSettings
+        {
+            Endpoint = endpoint,
+            Bucket = "b",
+            AccessKey = CredentialSource.FromValue("AK"),
+            SecretKey = CredentialSource.FromValue("SK"),
+            RootCaPath = bundle,
+            VerifySsl = verify,
+        }, logs);
+
+    private string Bundle(X509Certificate2 ca)
+    {
+        var path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".pem");
+        File.WriteAllText(path, ca.ExportCertificatePem());
+        return path;
+    }
+
+    private static async Task<(WebApplication App, Uri Endpoint)> StartAsync(X509Certificate2 certificate)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
+        {
+            o.Protocols = HttpProtocols.Http1;
+            o.UseHttps(certificate);
+        }));
+        var app = builder.Build();
+        app.Run(ctx =>
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
+        await app.StartAsync().WaitAsync(Timeout);
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    private static X509Certificate2 CreateCa(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+    }
+
+    private static X509Certificate2 CreateServerCert(X509Certificate2 ca, bool withIp)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=store.test", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("store.test");
+        if (withIp)
+        {
+            san.AddIpAddress(IPAddress.Loopback);
+        }
+
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30),
+            RandomNumberGenerator.GetBytes(8));
+        using var withKey = cert.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), null);
+    }
+}
