@@ -141,6 +141,9 @@ public sealed class DiskBlockCache : IBlockCache
         }
     }
 
+    /// <summary>The free-disk floor in effect (explicit, or 10 % of the file system).</summary>
+    internal long MinFreeDiskBytes => _minFreeBytes;
+
     /// <summary>Blocks whose bytes were read back and checked against their CRC (tests: verified once per process).</summary>
     internal long ChecksumChecks => Interlocked.Read(ref _checksumChecks);
 
@@ -174,7 +177,7 @@ public sealed class DiskBlockCache : IBlockCache
                 if (!entry.IsReadable(block))
                 {
                     handedOff = true;
-                    return ReadSlowAsync(entry, offset, done, destination[..length], source, cancellationToken);
+                    return ReadSlowAsync(entry, id, offset, done, destination[..length], source, cancellationToken);
                 }
 
                 Interlocked.Increment(ref _hits);
@@ -197,7 +200,13 @@ public sealed class DiskBlockCache : IBlockCache
     /// <summary>The rest of a read from <paramref name="done"/> on, fetching or checking blocks; releases the lease.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(
-        CacheEntry entry, long offset, int done, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken)
+        CacheEntry entry,
+        CacheObjectId id,
+        long offset,
+        int done,
+        Memory<byte> destination,
+        IBlockSource source,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -206,22 +215,20 @@ public sealed class DiskBlockCache : IBlockCache
                 var position = offset + done;
                 var block = position / _blockSize;
                 var count = (int)Math.Min(destination.Length - done, ((block + 1) * _blockSize) - position);
-                if (entry.IsReadable(block))
+                if (entry.IsReadable(block) || entry.Present!.Get(block))
                 {
                     Interlocked.Increment(ref _hits);
                 }
                 else
                 {
-                    if (entry.Present!.Get(block))
-                    {
-                        Interlocked.Increment(ref _hits);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref _misses);
-                    }
+                    Interlocked.Increment(ref _misses);
+                }
 
-                    await MaterializeAsync(entry, block, source, verify: true, cancellationToken);
+                // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have
+                // been dropped again (whole-file mismatch) before this reader got to it.
+                while (!entry.IsReadable(block))
+                {
+                    await MaterializeAsync(entry, id, block, source, verify: true, cancellationToken);
                 }
 
                 ReadPresent(entry, destination.Span.Slice(done, count), position);
@@ -250,7 +257,7 @@ public sealed class DiskBlockCache : IBlockCache
             EnsureLoaded(entry);
             if (!entry.Present!.Get(blockIndex))
             {
-                await MaterializeAsync(entry, blockIndex, source, verify: false, cancellationToken);
+                await MaterializeAsync(entry, id, blockIndex, source, verify: false, cancellationToken);
             }
         }
         finally
@@ -368,7 +375,7 @@ public sealed class DiskBlockCache : IBlockCache
         _fetchLimiter?.Dispose();
     }
 
-    /// <summary>Completes when background whole-file verifications started so far have finished (tests, shutdown).</summary>
+    /// <summary>Completes when background work started so far (whole-file hashes, trash unlinks) has finished.</summary>
     internal Task WhenBackgroundIdleAsync()
     {
         lock (_lock)
@@ -390,17 +397,19 @@ public sealed class DiskBlockCache : IBlockCache
         return Convert.ToHexStringLower(SHA256.HashData(bytes))[..StemLength];
     }
 
-    private Task MaterializeAsync(CacheEntry entry, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
+    private Task MaterializeAsync(
+        CacheEntry entry, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
         => _flights.RunAsync(
             new BlockKey(entry, block),
-            token => LoadBlockAsync(entry, block, source, verify, token),
+            token => LoadBlockAsync(entry, id, block, source, verify, token),
             cancellationToken);
 
     /// <summary>
     /// The single-flight work for one block: check a present block's CRC (first read in this process), or fetch it
     /// from the source and commit it. Holds its own lease on the entry because it may outlive the readers.
     /// </summary>
-    private async Task LoadBlockAsync(CacheEntry entry, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
+    private async Task LoadBlockAsync(
+        CacheEntry entry, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -414,7 +423,6 @@ public sealed class DiskBlockCache : IBlockCache
                 return;
             }
 
-            var id = entry.Id!;
             var length = BlockLength(id.Size, block);
             var position = block * _blockSize;
             var buffer = ArrayPool<byte>.Shared.Rent(length);
@@ -666,7 +674,12 @@ public sealed class DiskBlockCache : IBlockCache
                 _logger.ObjectEvicted(stem, key, bytes);
             }
 
-            EmptyTrash();
+            // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
+            lock (_lock)
+            {
+                _background.RemoveAll(static t => t.IsCompleted);
+                _background.Add(Task.Run(EmptyTrash));
+            }
         }
     }
 
@@ -721,9 +734,16 @@ public sealed class DiskBlockCache : IBlockCache
 
     private void EmptyTrash()
     {
-        foreach (var path in System.IO.Directory.EnumerateFiles(_trashDirectory))
+        try
         {
-            TryDelete(path);
+            foreach (var path in System.IO.Directory.EnumerateFiles(_trashDirectory))
+            {
+                TryDelete(path);
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Someone removed the cache directory; nothing to empty.
         }
     }
 

@@ -177,6 +177,38 @@ public sealed class DiskBlockCacheTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.IsBlockPresent(id, 2));
     }
 
+    [Fact]
+    public async Task EnsureBlockAsync_with_MaxConcurrentFetches_holds_further_source_reads()
+    {
+        using var cache = new DiskBlockCache(
+            new DiskBlockCacheOptions
+            {
+                Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, MaxConcurrentFetches = 1,
+                AvailableFreeSpaceProbe = _ => long.MaxValue,
+            });
+        var id = Object("a", 3 * BlockSize);
+        _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = cache.EnsureBlockAsync(id, 0, _source, CancellationToken.None).AsTask();
+        var second = cache.EnsureBlockAsync(id, 1, _source, CancellationToken.None).AsTask();
+        await _source.GateReached.Task.WaitAsync(Timeout);
+        Assert.Equal(1, _source.Reads);
+
+        _source.Gate.SetResult();
+        await Task.WhenAll(first, second).WaitAsync(Timeout);
+        Assert.Equal(2, _source.Reads);
+    }
+
+    [Fact]
+    public void Constructor_without_a_floor_uses_ten_percent_of_the_file_system()
+    {
+        using var cache = new DiskBlockCache(new DiskBlockCacheOptions { Directory = _dir.Path });
+        var drive = new DriveInfo(_dir.Path);
+        Assert.True(drive.TotalSize > 0);
+        Assert.Equal(drive.TotalSize / 10, cache.MinFreeDiskBytes);
+        Assert.Equal(DiskBlockCacheOptions.DefaultBlockSize, cache.BlockSize);
+    }
+
     // ---- restart, sidecar, torn writes, corruption ----
 
     [Fact]
@@ -433,6 +465,9 @@ public sealed class DiskBlockCacheTests : IDisposable
         Assert.False(File.Exists(aData));
         Assert.False(File.Exists(aData + ".meta"));
         Assert.True(cache.Statistics.BytesCached <= 4 * BlockSize);
+        await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "trash")));
+        Assert.Equal(2, Directory.EnumerateFiles(Path.Combine(_dir.Path, "objects")).Count());
 
         await AssertReadsContentAsync(cache, a, _source);
         Assert.Equal(9, _source.Reads);
