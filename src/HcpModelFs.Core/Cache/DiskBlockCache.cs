@@ -53,6 +53,7 @@ public sealed class DiskBlockCache : IBlockCache
     private readonly long _minFreeBytes;
     private readonly Func<string, long> _freeSpace;
     private readonly SemaphoreSlim? _fetchLimiter;
+    private readonly ArrayPool<byte> _pool;
     private readonly SingleFlight<BlockKey> _flights = new();
     private readonly CancellationTokenSource _shutdown = new();
 
@@ -94,6 +95,7 @@ public sealed class DiskBlockCache : IBlockCache
         _blockSize = options.BlockSize;
         _maxBytes = options.MaxBytes > 0 ? options.MaxBytes : 0;
         _freeSpace = options.AvailableFreeSpaceProbe ?? AvailableFreeSpace;
+        _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
         _minFreeBytes = options.MinFreeDiskBytes ?? TenPercentOfDisk(_directory);
         if (options.MaxConcurrentFetches is { } maxFetches)
         {
@@ -360,7 +362,7 @@ public sealed class DiskBlockCache : IBlockCache
         }
         catch (AggregateException)
         {
-            // Verification failures were logged where they happened.
+            // Fetch failures went to their readers; verification failures were logged.
         }
 
         lock (_lock)
@@ -375,12 +377,22 @@ public sealed class DiskBlockCache : IBlockCache
         _fetchLimiter?.Dispose();
     }
 
-    /// <summary>Completes when background work started so far (whole-file hashes, trash unlinks) has finished.</summary>
-    internal Task WhenBackgroundIdleAsync()
+    /// <summary>Completes when work started so far (fetches, whole-file hashes, trash unlinks) has finished.</summary>
+    internal async Task WhenBackgroundIdleAsync()
     {
+        Task[] pending;
         lock (_lock)
         {
-            return Task.WhenAll([.. _background]);
+            pending = [.. _background];
+        }
+
+        try
+        {
+            await Task.WhenAll(pending);
+        }
+        catch (Exception)
+        {
+            // Failures were reported to their callers or logged; this only waits.
         }
     }
 
@@ -401,8 +413,28 @@ public sealed class DiskBlockCache : IBlockCache
         CacheEntry entry, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
         => _flights.RunAsync(
             new BlockKey(entry, block),
-            token => LoadBlockAsync(entry, id, block, source, verify, token),
+            token => Track(LoadBlockAsync(entry, id, block, source, verify, token)),
             cancellationToken);
+
+    /// <summary>Remembers work that may outlive its callers, so shutdown (and tests) can wait for it.</summary>
+    private Task Track(Task task)
+    {
+        lock (_lock)
+        {
+            TrackLocked(task);
+        }
+
+        return task;
+    }
+
+    private void TrackLocked(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            _background.RemoveAll(static t => t.IsCompleted);
+            _background.Add(task);
+        }
+    }
 
     /// <summary>
     /// The single-flight work for one block: check a present block's CRC (first read in this process), or fetch it
@@ -425,7 +457,7 @@ public sealed class DiskBlockCache : IBlockCache
 
             var length = BlockLength(id.Size, block);
             var position = block * _blockSize;
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            var buffer = _pool.Rent(length);
             try
             {
                 if (entry.Present!.Get(block) && CheckPresentBlock(entry, block, buffer.AsSpan(0, length)))
@@ -433,15 +465,17 @@ public sealed class DiskBlockCache : IBlockCache
                     return;
                 }
 
+                // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
                 if (_fetchLimiter is not null)
                 {
-                    await _fetchLimiter.WaitAsync(cancellationToken);
+                    await _fetchLimiter.WaitAsync(linked.Token);
                 }
 
                 try
                 {
                     Interlocked.Increment(ref _fetches);
-                    await source.ReadAsync(id, position, buffer.AsMemory(0, length), cancellationToken);
+                    await source.ReadAsync(id, position, buffer.AsMemory(0, length), linked.Token);
                 }
                 finally
                 {
@@ -452,7 +486,7 @@ public sealed class DiskBlockCache : IBlockCache
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                _pool.Return(buffer);
             }
         }
         finally
@@ -559,8 +593,9 @@ public sealed class DiskBlockCache : IBlockCache
     private void ScheduleVerificationLocked(CacheEntry entry)
     {
         entry.ActiveOperations++;
-        _background.RemoveAll(static t => t.IsCompleted);
-        _background.Add(Task.Run(() => VerifyWholeFile(entry)));
+        // Hashing a multi-GB file is long, synchronous pread work: keep it off the thread pool's workers.
+        TrackLocked(Task.Factory.StartNew(
+            () => VerifyWholeFile(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
     }
 
     /// <summary>Hashes a complete object against its SHA-256; a mismatch drops all its blocks.</summary>
@@ -568,7 +603,7 @@ public sealed class DiskBlockCache : IBlockCache
     {
         var id = entry.Id!;
         var expected = entry.Sha256!;
-        var buffer = ArrayPool<byte>.Shared.Rent(VerifyChunkSize);
+        var buffer = _pool.Rent(VerifyChunkSize);
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -618,7 +653,7 @@ public sealed class DiskBlockCache : IBlockCache
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
             Release(entry);
         }
     }
@@ -677,8 +712,7 @@ public sealed class DiskBlockCache : IBlockCache
             // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
             lock (_lock)
             {
-                _background.RemoveAll(static t => t.IsCompleted);
-                _background.Add(Task.Run(EmptyTrash));
+                TrackLocked(Task.Run(EmptyTrash));
             }
         }
     }
@@ -917,7 +951,7 @@ public sealed class DiskBlockCache : IBlockCache
                 if (result == SidecarOpenResult.Matched && count > 0)
                 {
                     var slotBytes = checked((int)(count * BlockSidecar.SlotSize));
-                    slots = ArrayPool<byte>.Shared.Rent(slotBytes);
+                    slots = _pool.Rent(slotBytes);
                     sidecar.ReadSlots(slots.AsSpan(0, slotBytes));
                     for (long i = 0; i < count; i++)
                     {
@@ -950,7 +984,7 @@ public sealed class DiskBlockCache : IBlockCache
             {
                 if (slots is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(slots);
+                    _pool.Return(slots);
                 }
             }
         }

@@ -21,6 +21,9 @@ public sealed class DiskBlockCacheOptions
     /// <summary>Optional cap on concurrent source reads made by the cache (the prefetcher has its own limiter).</summary>
     public int? MaxConcurrentFetches { get; init; }
 
+    /// <summary>Where block-sized fetch buffers come from (tests count rentals); default <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
+    internal System.Buffers.ArrayPool<byte>? BufferPool { get; init; }
+
     /// <summary>Test hook: returns the free bytes of the file system holding the given directory.</summary>
     internal Func<string, long>? AvailableFreeSpaceProbe { get; init; }
 }

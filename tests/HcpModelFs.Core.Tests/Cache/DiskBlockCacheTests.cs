@@ -209,6 +209,22 @@ public sealed class DiskBlockCacheTests : IDisposable
         Assert.Equal(DiskBlockCacheOptions.DefaultBlockSize, cache.BlockSize);
     }
 
+    [Fact]
+    public async Task Dispose_cancels_in_flight_fetches_and_later_calls_throw()
+    {
+        var cache = NewCache();
+        var id = Object("a", BlockSize);
+        _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = cache.ReadAsync(id, 0, new byte[10], _source, CancellationToken.None).AsTask();
+        await _source.GateReached.Task.WaitAsync(Timeout);
+
+        await Task.Run(cache.Dispose).WaitAsync(Timeout);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Timeout));
+        Assert.Throws<ObjectDisposedException>(() => cache.Pin(id));
+        Assert.ThrowsAny<ObjectDisposedException>(() => cache.IsBlockPresent(id, 0));
+    }
+
     // ---- restart, sidecar, torn writes, corruption ----
 
     [Fact]
@@ -287,6 +303,31 @@ public sealed class DiskBlockCacheTests : IDisposable
         await AssertReadsContentAsync(repaired, id, third);
         Assert.Equal(0, third.Reads);
         Assert.Equal(0, repaired.Statistics.CorruptBlocks);
+    }
+
+    [Fact]
+    public async Task ReadAsync_slot_recorded_but_data_lost_in_a_crash_is_refetched()
+    {
+        var id = Object("a", 3 * BlockSize);
+        string dataPath;
+        using (var first = NewCache())
+        {
+            await AssertReadsContentAsync(first, id, _source);
+            dataPath = first.DataPathOf(id);
+        }
+
+        // Unsynced data pages lost, the sidecar's slots kept: block 1 reads as zeros, block 2 is gone entirely.
+        using (var stream = new FileStream(dataPath, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(BlockSize);
+            stream.SetLength(2 * BlockSize);
+        }
+
+        var afterRestart = new CountingBlockSource();
+        using var second = NewCache();
+        await AssertReadsContentAsync(second, id, afterRestart);
+        Assert.Equal(2, afterRestart.Reads);
+        Assert.Equal(2, second.Statistics.CorruptBlocks);
     }
 
     [Fact]
@@ -420,7 +461,12 @@ public sealed class DiskBlockCacheTests : IDisposable
         var wrong = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("other content"u8));
         var id = Object("a", size, wrong);
 
-        await AssertReadsContentAsync(cache, id, _source);
+        // Filled the way the prefetcher does it (a reader would re-fetch a block dropped under its feet).
+        for (var block = 0; block < 3; block++)
+        {
+            await cache.EnsureBlockAsync(id, block, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        }
+
         await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout);
 
         Assert.True(cache.Statistics.VerificationsFailed == 1, string.Join("\n", logger.Events));
@@ -616,6 +662,45 @@ public sealed class DiskBlockCacheTests : IDisposable
     }
 
     // ---- memory and concurrency ----
+
+    [Fact]
+    public async Task Fetch_and_verify_buffers_all_go_back_to_the_pool()
+    {
+        var pool = new CountingArrayPool();
+        var id = Object("a", 3 * BlockSize, TestContent.Sha256Hex("a", 3 * BlockSize));
+        var options = new DiskBlockCacheOptions
+        {
+            Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, BufferPool = pool,
+            AvailableFreeSpaceProbe = _ => long.MaxValue,
+        };
+        using (var cache = new DiskBlockCache(options))
+        {
+            _source.FailNext(1);
+            await Assert.ThrowsAsync<IOException>(() => cache.ReadAsync(id, 0, new byte[10], _source, CancellationToken.None).AsTask().WaitAsync(Timeout));
+
+            using var cts = new CancellationTokenSource();
+            _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var cancelled = cache.ReadAsync(id, BlockSize, new byte[10], _source, cts.Token).AsTask();
+            await _source.GateReached.Task.WaitAsync(Timeout);
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Timeout));
+            await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout); // the abandoned fetch has unwound
+            Assert.Equal(0, pool.Outstanding);
+            _source.Gate = null;
+
+            await AssertReadsContentAsync(cache, id, _source);
+            await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout);
+            Assert.Equal(1, cache.Statistics.VerificationsPassed);
+        }
+
+        using (var reopened = new DiskBlockCache(options))
+        {
+            await AssertReadsContentAsync(reopened, id, _source); // sidecar slots + CRC checks
+        }
+
+        Assert.True(pool.Rentals >= 5, $"{pool.Rentals} rentals");
+        Assert.Equal(0, pool.Outstanding);
+    }
 
     /// <summary>A hit completes synchronously; anything else fails the test.</summary>
     private static int ReadHit(DiskBlockCache cache, CacheObjectId id, long offset, byte[] buffer, IBlockSource source)
