@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core.Cache;
+
+/// <summary>Log events of the block cache (event ids 4100-4199).</summary>
+internal static partial class CacheLogMessages
+{
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Information,
+        Message = "Block cache at {Directory}: {Objects} objects, about {Bytes} bytes on disk, limit {MaxBytes} bytes, free-disk floor {MinFreeBytes} bytes")]
+    public static partial void CacheOpened(
+        this ILogger logger, string directory, int objects, long bytes, long maxBytes, long minFreeBytes);
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning,
+        Message = "Cached block {BlockIndex} of {Key} (etag {ETag}) failed its CRC32C check (recorded {Expected:x8}, read {Actual:x8}); dropped, fetching it again")]
+    public static partial void CorruptBlock(
+        this ILogger logger, string key, string etag, long blockIndex, uint expected, uint actual);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Error,
+        Message = "Cached copy of {Key} (etag {ETag}) does not match its SHA-256 (expected {Expected}, got {Actual}); all its blocks were dropped")]
+    public static partial void WholeFileMismatch(this ILogger logger, string key, string etag, string expected, string actual);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Debug, Message = "Cached copy of {Key} (etag {ETag}) matches its SHA-256")]
+    public static partial void WholeFileVerified(this ILogger logger, string key, string etag);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning,
+        Message = "Whole-file verification of {Key} (etag {ETag}) could not run")]
+    public static partial void WholeFileVerificationError(this ILogger logger, string key, string etag, Exception exception);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Information,
+        Message = "Discarded cached data of {Key} (etag {ETag}): its sidecar describes other content or block size")]
+    public static partial void SidecarDiscarded(this ILogger logger, string key, string etag);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Debug, Message = "Evicted cached object {Stem} ({Key}), {Bytes} bytes")]
+    public static partial void ObjectEvicted(this ILogger logger, string stem, string? key, long bytes);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Warning,
+        Message = "Block cache over its limit ({Bytes} of {MaxBytes} bytes, {FreeBytes} bytes free on disk) and nothing can be evicted (all pinned or in use); serving anyway")]
+    public static partial void OverLimitNothingEvictable(this ILogger logger, long bytes, long maxBytes, long freeBytes);
+
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Debug, Message = "Removed stray cache file {Path}")]
+    public static partial void StrayFileRemoved(this ILogger logger, string path);
+
+    [LoggerMessage(EventId = 4109, Level = LogLevel.Warning, Message = "Could not delete cache file {Path}")]
+    public static partial void DeleteFailed(this ILogger logger, string path, Exception exception);
+}

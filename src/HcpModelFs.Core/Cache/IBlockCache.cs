@@ -1,0 +1,32 @@
+namespace HcpModelFs.Core.Cache;
+
+/// <summary>A local cache of object content in fixed-size blocks.</summary>
+public interface IBlockCache : IDisposable
+{
+    /// <summary>Size of a block in bytes (the last block of an object may be shorter).</summary>
+    int BlockSize { get; }
+
+    /// <summary>
+    /// Reads <c>min(destination.Length, id.Size - offset)</c> bytes (0 at or after EOF), fetching missing blocks from
+    /// <paramref name="source"/>, one fetch per block at a time (single flight: concurrent readers of a missing block
+    /// share one fetch). Present blocks are pread straight into <paramref name="destination"/>. Never returns short in
+    /// the middle of the object: a failed fetch throws (the caller maps it to EIO).
+    /// </summary>
+    ValueTask<int> ReadAsync(
+        CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken);
+
+    /// <summary>Makes one block present (fetching it if missing, single flight). For the prefetcher.</summary>
+    ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken);
+
+    /// <summary>Whether the block is on disk with its checksum recorded.</summary>
+    bool IsBlockPresent(CacheObjectId id, long blockIndex);
+
+    /// <summary>
+    /// Keeps the object from eviction while the lease is held (open files). Blocks a read is waiting for are never
+    /// evicted either.
+    /// </summary>
+    IDisposable Pin(CacheObjectId id);
+
+    /// <summary>A snapshot of the counters.</summary>
+    CacheStatistics Statistics { get; }
+}
