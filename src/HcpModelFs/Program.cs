@@ -1,10 +1,34 @@
+using System.CommandLine;
+using HcpModelFs.Commands;
+
 namespace HcpModelFs;
 
 internal static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("hcpmodelfs: no command yet");
-        return args.Length == 0 ? 2 : 2;
+        var envFile = new Option<string?>("--env-file")
+        {
+            Description = "A .env file read before the environment (default: ./.env if present)",
+            DefaultValueFactory = _ => ".env",
+            Recursive = true,
+        };
+        var root = new RootCommand("hcpmodelfs: ML models from object storage (HCP, S3) as a read-only filesystem")
+        {
+            envFile,
+        };
+        root.Subcommands.Add(MountCommand.Create(envFile));
+        root.Subcommands.Add(UploadCommand.Create(envFile));
+        try
+        {
+            // Our own handler below turns configuration errors into one line and exit code 2.
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (FormatException ex)
+        {
+            // Configuration errors name the setting, never a secret value.
+            await Console.Error.WriteLineAsync("hcpmodelfs: " + ex.Message);
+            return 2;
+        }
     }
 }

@@ -13,6 +13,7 @@ namespace HcpModelFs.FuseTestHost;
 ///   synthetic MOUNTPOINT [options]          serve SyntheticTree
 ///   loopback SOURCE MOUNTPOINT [options]    mirror SOURCE read-only
 ///   mmap-check FILE SEED SIZE COUNT RANDSEED  map FILE and compare COUNT random pages with SyntheticContent
+///   mmap-touch FILE | parallel-read FILE N READSIZE | stat-loop DIR ROUNDS   timed access patterns for bench/
 /// Options: --fusermount (unprivileged path), --readers N, --read-ahead-kb N|none, --stats (print READ sizes at exit).
 /// Prints "READY" once mounted; SIGTERM/SIGINT unmount and exit 0.
 /// </summary>
@@ -33,6 +34,9 @@ internal static class Program
             "mmap-check" when args.Length == 6 => MmapCheck(args[1], ulong.Parse(args[2], CultureInfo.InvariantCulture),
                 long.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture),
                 int.Parse(args[5], CultureInfo.InvariantCulture)),
+            "mmap-touch" when args.Length == 2 => Measurements.MmapTouch(args[1]),
+            "parallel-read" when args.Length == 4 => Measurements.ParallelRead(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
+            "stat-loop" when args.Length == 3 => Measurements.StatLoop(args[1], int.Parse(args[2], CultureInfo.InvariantCulture)),
             _ => Usage(),
         };
     }

@@ -14,7 +14,7 @@ public sealed class DirentWriter
     private readonly Memory<byte> _buffer;
     private int _position;
 
-    internal DirentWriter(Memory<byte> buffer, bool plus)
+    public DirentWriter(Memory<byte> buffer, bool plus)
     {
         _buffer = buffer;
         IsPlus = plus;

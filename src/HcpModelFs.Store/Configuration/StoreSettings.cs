@@ -30,9 +30,9 @@ public sealed record StoreSettings
 
     public string? LocalDirectory { get; init; }
 
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public int MaxRetries { get; init; } = 5;
+    public int MaxRetries { get; init; } = 3;
 
     public bool IsS3 => Endpoint is not null;
 }

@@ -1,0 +1,12 @@
+namespace HcpModelFs.Core.Catalog;
+
+/// <summary>Names -> revisions -> files, from the store. Results are cached with TTLs, misses too (negative cache).</summary>
+public interface IModelCatalog
+{
+    Task<IReadOnlyList<string>> ListOrganizationsAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken);
+
+    /// <summary>The revision of org/model (<paramref name="revision"/> null = the pinned default), or null when there is none.</summary>
+    Task<ModelRevision?> ResolveAsync(string org, string model, string? revision, CancellationToken cancellationToken);
+}

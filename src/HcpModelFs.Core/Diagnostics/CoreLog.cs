@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core;
+
+/// <summary>Log events of the model filesystem (ids 3000-3099; the cache has its own).</summary>
+internal static partial class CoreLog
+{
+    [LoggerMessage(3000, LogLevel.Warning, "{Org}/{Model}: ref points at {Commit} but its manifest is missing; the model is not served")]
+    public static partial void RefWithoutManifest(ILogger logger, string org, string model, string commit);
+
+    [LoggerMessage(3001, LogLevel.Error, "Manifest {Key} is invalid ({Reason}); the revision is not served")]
+    public static partial void ManifestInvalid(ILogger logger, string key, string reason);
+
+    [LoggerMessage(3002, LogLevel.Warning, "{Operation} failed for {Path}: {Kind} -> {Errno}")]
+    public static partial void OperationFailed(ILogger logger, Exception exception, string operation, string path, string kind, string errno);
+
+    [LoggerMessage(3003, LogLevel.Information, "Published {Org}/{Model} at {Commit}: {Files} files, {Bytes} bytes")]
+    public static partial void Published(ILogger logger, string org, string model, string commit, int files, long bytes);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Prefetch of {Key} block {Block} failed: {Reason}")]
+    public static partial void PrefetchFailed(ILogger logger, string key, long block, string reason);
+}

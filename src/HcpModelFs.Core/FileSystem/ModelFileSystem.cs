@@ -1,0 +1,415 @@
+using System.Collections.Concurrent;
+using System.Text;
+using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Naming;
+using HcpModelFs.Core.Prefetch;
+using HcpModelFs.Fuse;
+using HcpModelFs.Fuse.Abi;
+using HcpModelFs.Fuse.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core.FileSystem;
+
+/*
+ * /models as the kernel sees it: a thin adapter from inode operations onto the catalog (names), the block cache
+ * (bytes) and the prefetcher (what to fetch next). It owns only node ids and open handles.
+ *
+ *   /                      organisations in the store            short timeouts (new ones appear)
+ *   /<org>/                models of the organisation            short timeouts; model@rev reachable by lookup only
+ *   /<org>/<model>/...     files of the resolved revision        managed: immutable, long timeouts, KEEP_CACHE
+ *                                                                plain folder: short timeouts, no KEEP_CACHE
+ * Names are validated before any store request; invalid ones are ENOENT at once.
+ */
+public sealed class ModelFileSystem : FuseFileSystemBase
+{
+    private const ulong SyntheticInoBase = 1UL << 30;
+    private readonly IModelCatalog _catalog;
+    private readonly IBlockCache _cache;
+    private readonly IBlockSource _source;
+    private readonly Prefetcher _prefetcher;
+    private readonly ModelFileSystemOptions _options;
+    private readonly ILogger _logger;
+    private readonly InodeTable _inodes = new();
+    private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
+    private readonly ConcurrentDictionary<ulong, string[]> _listings = new();
+    private readonly DateTimeOffset _mountTime;
+    private long _nextHandle;
+
+    public ModelFileSystem(
+        IModelCatalog catalog,
+        IBlockCache cache,
+        IBlockSource source,
+        Prefetcher prefetcher,
+        ModelFileSystemOptions options,
+        ILogger<ModelFileSystem> logger,
+        TimeProvider? time = null)
+        : base(logger)
+    {
+        _catalog = catalog;
+        _cache = cache;
+        _source = source;
+        _prefetcher = prefetcher;
+        _options = options;
+        _logger = logger;
+        _mountTime = (time ?? TimeProvider.System).GetUtcNow();
+    }
+
+    /// <summary>Nodes the kernel currently holds (for tests and metrics).</summary>
+    public int NodeCount => _inodes.Count;
+
+    public int OpenFileCount => _files.Count;
+
+    public override async ValueTask<FuseResult<FuseEntry>> LookupAsync(NodeId parent, ReadOnlyMemory<byte> name, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        var node = _inodes.Get(parent.Value);
+        if (node is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        var text = Decode(name.Span);
+        if (text is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        try
+        {
+            return node.Kind switch
+            {
+                FsNodeKind.Root => await LookupOrganizationAsync(text, cancellationToken),
+                FsNodeKind.Organization => await LookupModelAsync(node.Org, text, cancellationToken),
+                FsNodeKind.Directory => LookupInRevision(node, text),
+                _ => Errno.ENOTDIR,
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail(ex, "lookup", text);
+        }
+    }
+
+    public override void Forget(NodeId node, ulong lookups) => _inodes.Forget(node.Value, lookups);
+
+    public override ValueTask<FuseResult<FuseAttrReply>> GetAttrAsync(NodeId node, FileHandle? handle, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        var n = _inodes.Get(node.Value);
+        return ValueTask.FromResult<FuseResult<FuseAttrReply>>(
+            n is null ? Errno.ENOENT : new FuseAttrReply(Attributes(n), Timeout(n)));
+    }
+
+    public override ValueTask<FuseResult<FuseOpenReply>> OpenAsync(NodeId node, int flags, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        var n = _inodes.Get(node.Value);
+        if (n is null)
+        {
+            return ValueTask.FromResult<FuseResult<FuseOpenReply>>(Errno.ENOENT);
+        }
+
+        if (n.File is not { } file)
+        {
+            return ValueTask.FromResult<FuseResult<FuseOpenReply>>(Errno.EISDIR);
+        }
+
+        var handle = (ulong)Interlocked.Increment(ref _nextHandle);
+        _files[handle] = new OpenFile(file, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, _source));
+
+        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
+        var flags_ = n.Revision!.Immutable ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), flags_));
+    }
+
+    public override async ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        if (!_files.TryGetValue(handle.Value, out var open))
+        {
+            return Errno.EBADF;
+        }
+
+        var id = open.File.CacheId;
+        if (offset >= id.Size)
+        {
+            return 0;
+        }
+
+        _prefetcher.OnRead(id, offset, destination.Length);
+        try
+        {
+            return await _cache.ReadAsync(id, offset, destination, _source, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail(ex, "read", id.Key).Error;
+        }
+    }
+
+    public override ValueTask ReleaseAsync(NodeId node, FileHandle handle, CancellationToken cancellationToken)
+    {
+        if (_files.TryRemove(handle.Value, out var open))
+        {
+            open.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public override async ValueTask<FuseResult<FuseOpenReply>> OpenDirAsync(NodeId node, int flags, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        var n = _inodes.Get(node.Value);
+        if (n is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        try
+        {
+            switch (n.Kind)
+            {
+                case FsNodeKind.Root:
+                case FsNodeKind.Organization:
+                    // Dynamic listings are snapshotted per open so cookies stay valid across getdents calls.
+                    var names = n.Kind == FsNodeKind.Root
+                        ? await _catalog.ListOrganizationsAsync(cancellationToken)
+                        : await _catalog.ListModelsAsync(n.Org, cancellationToken);
+                    var handle = (ulong)Interlocked.Increment(ref _nextHandle);
+                    _listings[handle] = [.. names];
+                    return new FuseOpenReply(new FileHandle(handle), FuseOpenFlags.None);
+                case FsNodeKind.Directory:
+                    return new FuseOpenReply(FileHandle.None, n.Revision!.Immutable ? FuseOpenFlags.KeepCache | FuseOpenFlags.CacheDir : FuseOpenFlags.None);
+                default:
+                    return Errno.ENOTDIR;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail(ex, "opendir", n.Key).Error;
+        }
+    }
+
+    public override ValueTask<Errno> ReadDirAsync(NodeId node, FileHandle handle, long offset, DirentWriter writer, FuseRequestContext context, CancellationToken cancellationToken)
+    {
+        var n = _inodes.Get(node.Value);
+        if (n is null)
+        {
+            return ValueTask.FromResult(Errno.ENOENT);
+        }
+
+        // Cookie i+1 resumes after entry i of [".", "..", children...].
+        var start = (int)Math.Max(0, offset);
+        if (start == 0 && !writer.TryAdd("."u8, DotEntry(n), 1))
+        {
+            return ValueTask.FromResult(Errno.Success);
+        }
+
+        if (start <= 1 && !writer.TryAdd(".."u8, DotEntry(n.Kind is FsNodeKind.Root or FsNodeKind.Organization ? _inodes.Root : n), 2))
+        {
+            return ValueTask.FromResult(Errno.Success);
+        }
+
+        if (n.Kind is FsNodeKind.Root or FsNodeKind.Organization)
+        {
+            if (!_listings.TryGetValue(handle.Value, out var names))
+            {
+                return ValueTask.FromResult(Errno.EBADF);
+            }
+
+            for (var i = Math.Max(0, start - 2); i < names.Length; i++)
+            {
+                // No attributes for dynamic children (node 0 in READDIRPLUS): a model's revision is resolved only when
+                // someone looks it up, not for every `ls /models/org`.
+                var ino = SyntheticIno(n.Org + "/" + names[i]);
+                var entry = new FuseEntry { Attributes = FuseAttributes.Directory(ino, _mountTime) };
+                if (!writer.TryAdd(Encoding.UTF8.GetBytes(names[i]), entry, (ulong)i + 3))
+                {
+                    break;
+                }
+            }
+
+            return ValueTask.FromResult(Errno.Success);
+        }
+
+        if (n.Directory is not { } dir)
+        {
+            return ValueTask.FromResult(Errno.ENOTDIR);
+        }
+
+        var children = dir.Names;
+        for (var i = Math.Max(0, start - 2); i < children.Count; i++)
+        {
+            var child = ChildNode(n, children[i], countLookup: false)!;
+            var entry = Entry(child);
+            if (!writer.TryAdd(Encoding.UTF8.GetBytes(children[i]), writer.IsPlus ? entry : entry with { Node = default }, (ulong)i + 3))
+            {
+                break;
+            }
+
+            if (writer.IsPlus)
+            {
+                // In the reply: the kernel now holds a lookup on it (even if the user never sees the name).
+                _ = ChildNode(n, children[i], countLookup: true);
+            }
+        }
+
+        return ValueTask.FromResult(Errno.Success);
+    }
+
+    public override ValueTask ReleaseDirAsync(NodeId node, FileHandle handle, CancellationToken cancellationToken)
+    {
+        _listings.TryRemove(handle.Value, out _);
+        return ValueTask.CompletedTask;
+    }
+
+    public override ValueTask<FuseResult<FuseStatFs>> StatFsAsync(NodeId node, CancellationToken cancellationToken)
+    {
+        ulong total = 1UL << 40, free = 1UL << 40;
+        if (_options.CacheDirectory is { } dir)
+        {
+            try
+            {
+                var drive = new DriveInfo(dir);
+                total = (ulong)drive.TotalSize;
+                free = (ulong)drive.AvailableFreeSpace;
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return ValueTask.FromResult<FuseResult<FuseStatFs>>(new FuseStatFs
+        {
+            BlockSize = 4096,
+            Blocks = total / 4096,
+            BlocksFree = free / 4096,
+            BlocksAvailable = free / 4096,
+            Files = (ulong)_inodes.Count,
+            NameMax = 255,
+        });
+    }
+
+    private async Task<FuseResult<FuseEntry>> LookupOrganizationAsync(string name, CancellationToken ct)
+    {
+        if (!ModelName.IsValid(name))
+        {
+            return Errno.ENOENT;
+        }
+
+        var models = await _catalog.ListModelsAsync(name, ct);
+        if (models.Count == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        var node = _inodes.Acquire("org:" + name, id => new FsNode(id, "org:" + name, FsNodeKind.Organization, name, null, null, null), countLookup: true);
+        return Entry(node);
+    }
+
+    private async Task<FuseResult<FuseEntry>> LookupModelAsync(string org, string entryName, CancellationToken ct)
+    {
+        if (!ModelName.TryParseModelEntry(entryName, out var model, out var revision))
+        {
+            return Errno.ENOENT;
+        }
+
+        var resolved = await _catalog.ResolveAsync(org, model, revision, ct);
+        if (resolved is null)
+        {
+            return Errno.ENOENT;
+        }
+
+        var key = InodeTable.KeyFor(resolved, entryName, string.Empty);
+        var node = _inodes.Acquire(key, id => new FsNode(id, key, FsNodeKind.Directory, org, resolved, resolved.Root, null, entryName), countLookup: true);
+
+        // The name -> revision mapping of a default revision may be re-pinned: keep the entry short-lived. What is
+        // below it is immutable and cached for long.
+        return Entry(node) with { EntryTimeout = _options.DynamicTimeout };
+    }
+
+    private FuseResult<FuseEntry> LookupInRevision(FsNode parent, string name)
+    {
+        var child = ChildNode(parent, name, countLookup: true);
+        return child is null ? Errno.ENOENT : Entry(child);
+    }
+
+    private FsNode? ChildNode(FsNode parent, string name, bool countLookup)
+    {
+        var revision = parent.Revision!;
+        var dir = parent.Directory!;
+        var entryName = parent.EntryName;
+        var path = dir.Path.Length == 0 ? name : dir.Path + "/" + name;
+        var key = InodeTable.KeyFor(revision, entryName, path);
+        if (dir.Directories.TryGetValue(name, out var childDir))
+        {
+            return _inodes.Acquire(key, id => new FsNode(id, key, FsNodeKind.Directory, parent.Org, revision, childDir, null, entryName), countLookup);
+        }
+
+        if (dir.Files.TryGetValue(name, out var file))
+        {
+            return _inodes.Acquire(key, id => new FsNode(id, key, FsNodeKind.File, parent.Org, revision, null, file, entryName), countLookup);
+        }
+
+        return null;
+    }
+
+    private FuseEntry Entry(FsNode node)
+    {
+        var timeout = Timeout(node);
+        return new FuseEntry { Node = new NodeId(node.Id), EntryTimeout = timeout, AttrTimeout = timeout, Attributes = Attributes(node) };
+    }
+
+    // "." and ".." carry no node in READDIRPLUS, so they never count as lookups.
+    private FuseEntry DotEntry(FsNode node) => new() { Attributes = Attributes(node) };
+
+    private TimeSpan Timeout(FsNode node) =>
+        node.Revision is { Immutable: true } ? _options.ImmutableTimeout : _options.DynamicTimeout;
+
+    private FuseAttributes Attributes(FsNode node)
+    {
+        var attributes = node.File is { } file
+            ? FuseAttributes.File(node.Id, file.Size, node.Revision!.Modified)
+            : FuseAttributes.Directory(node.Id, node.Revision?.Modified ?? _mountTime);
+        return attributes with { Uid = _options.Uid, Gid = _options.Gid };
+    }
+
+    private FuseResult<FuseEntry> Fail(Exception ex, string operation, string path)
+    {
+        var errno = ErrnoMap.From(ex);
+        CoreLog.OperationFailed(_logger, ex, operation, path, ErrnoMap.Kind(ex), errno.ToString());
+        return errno;
+    }
+
+    private static ulong SyntheticIno(string name)
+    {
+        // Stable per name, in a range dense node ids never reach.
+        var hash = 14695981039346656037UL;
+        foreach (var c in name)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return SyntheticInoBase + (hash % SyntheticInoBase);
+    }
+
+    private static string? Decode(ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(name);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class OpenFile(RevisionFile file, IDisposable pin, IDisposable prefetch) : IDisposable
+    {
+        public RevisionFile File { get; } = file;
+
+        public void Dispose()
+        {
+            prefetch.Dispose();
+            pin.Dispose();
+        }
+    }
+}

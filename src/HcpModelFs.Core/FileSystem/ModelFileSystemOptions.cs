@@ -1,0 +1,18 @@
+namespace HcpModelFs.Core.FileSystem;
+
+/// <summary>Kernel cache times of the model filesystem.</summary>
+public sealed record ModelFileSystemOptions
+{
+    /// <summary>Names and attributes inside a managed (immutable) revision.</summary>
+    public TimeSpan ImmutableTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The root, organisations, model names (a default revision may be re-pinned) and plain folders.</summary>
+    public TimeSpan DynamicTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Directory the cache lives in: statfs reports its disk.</summary>
+    public string? CacheDirectory { get; init; }
+
+    public uint Uid { get; init; }
+
+    public uint Gid { get; init; }
+}

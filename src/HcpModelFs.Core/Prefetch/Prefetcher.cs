@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using HcpModelFs.Core.Cache;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core.Prefetch;
+
+/*
+ * Prefetch: vLLM mmaps each safetensors shard and touches tensors in offset order, and never prefetches on FUSE
+ * itself. So when a large file is opened, its blocks are fetched into the disk cache in the background, ahead of
+ * the readers, as parallel one-block GETs under one global in-flight limit shared by all files.
+ *
+ * Streams are tracked per file (not per handle): several processes or threads reading one file each leave a recent
+ * position; the next block fetched is the first missing one ahead of the most recent reader, within MaxAheadBytes,
+ * so tensor-parallel ranks or 16 fds reading slices each get blocks ahead of them and no block is fetched twice
+ * (the cache's single flight joins a reader's demand fetch with ours). The disk cache is the buffer: memory stays
+ * flat. A file's background job ends when all its blocks are present or its last open handle is released.
+ */
+public sealed class Prefetcher : IDisposable
+{
+    private const int Streams = 16;
+    private readonly IBlockCache _cache;
+    private readonly PrefetchOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _limiter;
+    private readonly ConcurrentDictionary<string, FileJob> _jobs = new(StringComparer.Ordinal);
+
+    public Prefetcher(IBlockCache cache, PrefetchOptions options, ILogger<Prefetcher> logger)
+    {
+        _cache = cache;
+        _options = options;
+        _logger = logger;
+        _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+    }
+
+    /// <summary>Blocks fetched by background jobs (not by readers' demand).</summary>
+    public long BlocksPrefetched => Interlocked.Read(ref _prefetched);
+
+    private long _prefetched;
+
+    /// <summary>Registers an open of <paramref name="id"/>; the returned lease ends it.</summary>
+    public IDisposable Open(CacheObjectId id, IBlockSource source)
+    {
+        if (id.Size < _options.WholeFileThreshold)
+        {
+            return NoLease.Instance;
+        }
+
+        while (true)
+        {
+            // The factory may run more than once under a race; only the job that won the map entry is started.
+            var job = _jobs.GetOrAdd(id.Key, _ => new FileJob(this, id, source));
+            if (job.TryAddReference())
+            {
+                job.EnsureStarted();
+                return job;
+            }
+
+            _jobs.TryRemove(new KeyValuePair<string, FileJob>(id.Key, job));
+        }
+    }
+
+    /// <summary>A reader touched [offset, offset + length): remember it as a stream position and wake the job.</summary>
+    public void OnRead(CacheObjectId id, long offset, int length)
+    {
+        if (_jobs.TryGetValue(id.Key, out var job))
+        {
+            job.OnRead(offset, length);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var job in _jobs.Values)
+        {
+            job.Cancel();
+        }
+
+        _limiter.Dispose();
+    }
+
+    private sealed class FileJob : IDisposable
+    {
+        private readonly Prefetcher _owner;
+        private readonly CacheObjectId _id;
+        private readonly IBlockSource _source;
+        private readonly long _blocks;
+        private readonly long _aheadBlocks;
+        private readonly long[] _positions = new long[Streams];
+        private readonly bool[] _scheduled;
+        private readonly CancellationTokenSource _cts = new();
+        private readonly SemaphoreSlim _wake = new(0, 1);
+        private int _references;
+        private int _nextSlot;
+        private int _failures;
+
+        public FileJob(Prefetcher owner, CacheObjectId id, IBlockSource source)
+        {
+            _owner = owner;
+            _id = id;
+            _source = source;
+            var blockSize = owner._cache.BlockSize;
+            _blocks = (id.Size + blockSize - 1) / blockSize;
+            _aheadBlocks = Math.Max(1, owner._options.MaxAheadBytes / blockSize);
+            _scheduled = new bool[_blocks];
+            Array.Fill(_positions, -1);
+            _positions[0] = 0;
+        }
+
+        private int _started;
+
+        public void EnsureStarted()
+        {
+            if (Interlocked.Exchange(ref _started, 1) == 0)
+            {
+                _ = Task.Run(RunAsync);
+            }
+        }
+
+        public bool TryAddReference()
+        {
+            while (true)
+            {
+                var current = Volatile.Read(ref _references);
+                if (current < 0)
+                {
+                    return false; // Already ended; the caller makes a new job.
+                }
+
+                if (Interlocked.CompareExchange(ref _references, current + 1, current) == current)
+                {
+                    return true;
+                }
+            }
+        }
+
+        public void OnRead(long offset, int length)
+        {
+            var block = offset / _owner._cache.BlockSize;
+            var slot = Interlocked.Increment(ref _nextSlot) % Streams;
+            // A read continuing a known stream moves it; a new position takes the oldest slot.
+            for (var i = 0; i < Streams; i++)
+            {
+                var p = Volatile.Read(ref _positions[i]);
+                if (p >= 0 && block >= p && block <= p + 1)
+                {
+                    slot = i;
+                    break;
+                }
+            }
+
+            Volatile.Write(ref _positions[slot], block);
+            Wake();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Decrement(ref _references) == 0 &&
+                Interlocked.CompareExchange(ref _references, -1, 0) == 0)
+            {
+                Cancel();
+                _owner._jobs.TryRemove(new KeyValuePair<string, FileJob>(_id.Key, this));
+            }
+        }
+
+        public void Cancel()
+        {
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        private void Wake()
+        {
+            try
+            {
+                if (_wake.CurrentCount == 0)
+                {
+                    _wake.Release();
+                }
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+
+        private async Task RunAsync()
+        {
+            var ct = _cts.Token;
+            try
+            {
+                while (!ct.IsCancellationRequested && _failures < _owner._options.MaxFailures)
+                {
+                    var next = PickNext();
+                    if (next < 0)
+                    {
+                        if (AllPresent())
+                        {
+                            return;
+                        }
+
+                        // Everything within reach is fetched or in flight: wait for a reader to move (or a fetch to end).
+                        await _wake.WaitAsync(TimeSpan.FromSeconds(1), ct);
+                        continue;
+                    }
+
+                    await _owner._limiter.WaitAsync(ct);
+                    _scheduled[next] = true;
+                    _ = FetchAsync(next, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private async Task FetchAsync(long block, CancellationToken ct)
+        {
+            try
+            {
+                await _owner._cache.EnsureBlockAsync(_id, block, _source, ct);
+                Interlocked.Increment(ref _owner._prefetched);
+            }
+            catch (OperationCanceledException)
+            {
+                _scheduled[block] = false;
+            }
+            catch (Exception ex)
+            {
+                _scheduled[block] = false;
+                Interlocked.Increment(ref _failures);
+                CoreLog.PrefetchFailed(_owner._logger, _id.Key, block, ex.Message);
+            }
+            finally
+            {
+                _owner._limiter.Release();
+                Wake();
+            }
+        }
+
+        /// <summary>The first missing, unscheduled block ahead of the most recent stream, within reach; -1 if none.</summary>
+        private long PickNext()
+        {
+            var newest = Volatile.Read(ref _nextSlot) % Streams;
+            for (var k = 0; k < Streams; k++)
+            {
+                var anchor = Volatile.Read(ref _positions[(newest - k + Streams) % Streams]);
+                if (anchor < 0)
+                {
+                    continue;
+                }
+
+                var end = Math.Min(_blocks, anchor + _aheadBlocks);
+                for (var b = anchor; b < end; b++)
+                {
+                    if (!_scheduled[b] && !_owner._cache.IsBlockPresent(_id, b))
+                    {
+                        return b;
+                    }
+                }
+            }
+
+            return -1;
+        }
+
+        private bool AllPresent()
+        {
+            for (long b = 0; b < _blocks; b++)
+            {
+                if (!_owner._cache.IsBlockPresent(_id, b))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

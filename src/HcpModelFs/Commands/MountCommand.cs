@@ -1,0 +1,118 @@
+using System.CommandLine;
+using HcpModelFs.Configuration;
+using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.FileSystem;
+using HcpModelFs.Core.Prefetch;
+using HcpModelFs.Fuse;
+using HcpModelFs.Fuse.Mounting;
+using HcpModelFs.Fuse.Session;
+using HcpModelFs.Hosting;
+using HcpModelFs.Store;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Commands;
+
+/// <summary>`hcpmodelfs mount MOUNTPOINT`: serve /models in the foreground until SIGTERM/SIGINT.</summary>
+internal static class MountCommand
+{
+    public static Command Create(Option<string?> envFile)
+    {
+        var mountPoint = new Argument<string>("mountpoint") { Description = "Where to mount (created if missing), e.g. /models" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
+        var cacheSize = new Option<string?>("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+        var command = new Command("mount", "Mount the model store read-only and serve it until SIGTERM/SIGINT")
+        {
+            mountPoint, cacheDir, cacheSize,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var settings = DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile));
+            if (parse.GetValue(cacheDir) is { } dir)
+            {
+                settings = settings with { CacheDirectory = dir };
+            }
+
+            if (parse.GetValue(cacheSize) is { } size)
+            {
+                settings = settings with
+                {
+                    CacheMaxBytes = ByteSize.TryParse(size, out var bytes) && bytes > 0
+                        ? bytes
+                        : throw new FormatException("--cache-max-size must be a size such as 200GiB"),
+                };
+            }
+
+            return RunAsync(parse.GetValue(mountPoint)!, settings, ct);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string mountPoint, DaemonSettings settings, CancellationToken cancellationToken)
+    {
+        using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
+        var logger = loggerFactory.CreateLogger("hcpmodelfs");
+        using var shutdown = new ShutdownSignal();
+
+        var store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
+        try
+        {
+            var layout = new StoreLayout(settings.Store.Prefix);
+            using var catalog = new ModelCatalog(store, layout, new CatalogOptions(), loggerFactory.CreateLogger<ModelCatalog>());
+            Directory.CreateDirectory(settings.CacheDirectory);
+            using var cache = new DiskBlockCache(
+                new DiskBlockCacheOptions
+                {
+                    Directory = settings.CacheDirectory,
+                    BlockSize = settings.BlockSize,
+                    MaxBytes = settings.CacheMaxBytes ?? long.MaxValue,
+                },
+                loggerFactory.CreateLogger<DiskBlockCache>());
+            using var prefetcher = new Prefetcher(cache, new PrefetchOptions
+            {
+                MaxInFlight = settings.PrefetchInFlight,
+                // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
+                MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
+            }, loggerFactory.CreateLogger<Prefetcher>());
+            var fileSystem = new ModelFileSystem(
+                catalog, cache, new StoreBlockSource(store), prefetcher,
+                new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory },
+                loggerFactory.CreateLogger<ModelFileSystem>());
+
+            FuseSession session;
+            try
+            {
+                session = await FuseSession.StartAsync(
+                    mountPoint,
+                    fileSystem,
+                    new FuseMountOptions { AllowOther = settings.AllowOther },
+                    new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb },
+                    loggerFactory.CreateLogger("HcpModelFs.Fuse"),
+                    cancellationToken);
+            }
+            catch (FuseMountException ex)
+            {
+                DaemonLog.MountFailed(logger, mountPoint, ex.Message);
+                return 1;
+            }
+
+            DaemonLog.Serving(logger, session.MountPoint, store.Name, settings.CacheDirectory,
+                settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
+            SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint);
+
+            var ended = await Task.WhenAny(shutdown.Task, session.Completion, Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default));
+            SystemdNotifier.Notify("STOPPING=1");
+            if (ended == shutdown.Task)
+            {
+                DaemonLog.Stopping(logger, (await shutdown.Task).ToString());
+            }
+
+            await session.StopAsync();
+            return 0;
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+}

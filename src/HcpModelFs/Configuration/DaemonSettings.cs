@@ -1,0 +1,32 @@
+using HcpModelFs.Store.Configuration;
+
+namespace HcpModelFs.Configuration;
+
+/// <summary>Everything the daemon needs, bound from .env &lt; environment &lt; command line (design.md §8).</summary>
+internal sealed record DaemonSettings
+{
+    public required StoreSettings Store { get; init; }
+
+    public required string CacheDirectory { get; init; }
+
+    /// <summary>Null: keep 10 % of the cache disk free and use the rest.</summary>
+    public long? CacheMaxBytes { get; init; }
+
+    public int BlockSize { get; init; } = 8 << 20;
+
+    /// <summary>Default folder of the embedded local-directory store (HCPMODELFS_STORE_DIR, bound with the store settings, wins).</summary>
+    public required string LocalStoreDirectory { get; init; }
+
+    public int? ReadAheadKb { get; init; } = 16 * 1024;
+
+    public int PrefetchInFlight { get; init; } = 16;
+
+    public string? LogFile { get; init; }
+
+    public string LogLevel { get; init; } = "Information";
+
+    /// <summary>"text", "json", or null: text on a terminal, JSON lines otherwise (containers).</summary>
+    public string? LogFormat { get; init; }
+
+    public bool AllowOther { get; init; } = true;
+}
