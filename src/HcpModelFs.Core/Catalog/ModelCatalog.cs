@@ -23,6 +23,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private readonly CatalogOptions _options;
     private readonly ILogger _logger;
     private readonly MemoryCache _cache;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, Task<object?>> _inFlight = new(StringComparer.Ordinal);
 
     public ModelCatalog(IObjectStore store, StoreLayout layout, CatalogOptions options, ILogger<ModelCatalog> logger, TimeProvider? time = null)
@@ -31,11 +32,10 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         _layout = layout;
         _options = options;
         _logger = logger;
-        _cache = new MemoryCache(new MemoryCacheOptions
-        {
-            SizeLimit = 1_000_000,
-            Clock = time is null ? null : new TimeProviderClock(time),
-        });
+        _time = time ?? TimeProvider.System;
+        // The cache bounds memory; freshness is checked against our own clock (each entry carries its expiry), so
+        // TTLs are exact under a test's manual clock.
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = 1_000_000 });
     }
 
     public StoreLayout Layout => _layout;
@@ -198,33 +198,40 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     /// <summary>Cache lookup with single flight: concurrent misses of one key share one store round trip.</summary>
     private async Task<object?> CachedAsync(string key, Func<CancellationToken, Task<(object? Value, TimeSpan Ttl, long Size)>> load, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(key, out var cached))
+        if (_cache.TryGetValue(key, out Entry? cached) && cached!.ExpiresAt > _time.GetUtcNow())
         {
-            return cached is Missing ? null : cached;
+            return cached.Value;
         }
 
-        var task = _inFlight.GetOrAdd(key, k => LoadAsync(k, load));
-        return await task.WaitAsync(cancellationToken);
+        // The load starts only after its task is in the map, so its removal can never run first and leave a stale,
+        // completed task behind (which would serve an expired answer for ever).
+        var mine = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shared = _inFlight.GetOrAdd(key, mine.Task);
+        if (shared == mine.Task)
+        {
+            _ = LoadAsync(key, load, mine);
+        }
+
+        return await shared.WaitAsync(cancellationToken);
     }
 
-    private async Task<object?> LoadAsync(string key, Func<CancellationToken, Task<(object? Value, TimeSpan Ttl, long Size)>> load)
+    private async Task LoadAsync(string key, Func<CancellationToken, Task<(object? Value, TimeSpan Ttl, long Size)>> load, TaskCompletionSource<object?> completion)
     {
         try
         {
             // The shared load is not cancelled by one caller giving up: others may still wait for it.
-            await Task.Yield();
             var (value, ttl, size) = await load(CancellationToken.None);
-            _cache.Set(key, value ?? Missing.Instance, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl, Size = size });
-            return value;
+            _cache.Set(key, new Entry(value, _time.GetUtcNow() + ttl), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl, Size = size });
+            _inFlight.TryRemove(new KeyValuePair<string, Task<object?>>(key, completion.Task));
+            completion.SetResult(value);
         }
-        finally
+        catch (Exception ex)
         {
-            _inFlight.TryRemove(key, out _);
+            _inFlight.TryRemove(new KeyValuePair<string, Task<object?>>(key, completion.Task));
+            completion.SetException(ex);
         }
     }
 
-    private sealed class Missing
-    {
-        public static readonly Missing Instance = new();
-    }
+    /// <summary>A cached answer (null = the store has no such thing) and when it stops being fresh.</summary>
+    private sealed record Entry(object? Value, DateTimeOffset ExpiresAt);
 }
