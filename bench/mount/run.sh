@@ -32,7 +32,7 @@ mkdir -p "$SCRATCH/rgw"
 "$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * 3 / 1024 + 6 ))G --watch-pid $$ >/dev/null
 set -a; . "$SCRATCH/rgw/rgw.env"; set +a
 export S3_BUCKET=bench HCP_PREFIX=models/ HCPMODELFS_LOG_FORMAT=text HCPMODELFS_LOG_LEVEL=Warning
-curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY" "$S3_ENDPOINT/bench" >/dev/null || true
+curl -sf -X PUT -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY" "$S3_ENDPOINT/bench" >/dev/null || true
 
 echo "== RAW (store -> memory)" >&2
 RAW_JSON=$SCRATCH/raw.json

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HcpModelFs.Commands;
+using HcpModelFs.Store;
 
 namespace HcpModelFs;
 
@@ -29,6 +30,17 @@ internal static class Program
             // Configuration errors name the setting, never a secret value.
             await Console.Error.WriteLineAsync("hcpmodelfs: " + ex.Message);
             return 2;
+        }
+        catch (StoreException ex)
+        {
+            // Store messages carry the operation, key and status, never credentials.
+            await Console.Error.WriteLineAsync($"hcpmodelfs: object store error ({ex.Kind}): {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("hcpmodelfs: " + ex.Message);
+            return 1;
         }
     }
 }

@@ -12,8 +12,9 @@ namespace HcpModelFs.Core.Prefetch;
  * Streams are tracked per file (not per handle): several processes or threads reading one file each leave a recent
  * position; the next block fetched is the first missing one ahead of the most recent reader, within MaxAheadBytes,
  * so tensor-parallel ranks or 16 fds reading slices each get blocks ahead of them and no block is fetched twice
- * (the cache's single flight joins a reader's demand fetch with ours). The disk cache is the buffer: memory stays
- * flat. A file's background job ends when all its blocks are present or its last open handle is released.
+ * (the cache's single flight joins a reader's demand fetch with ours). For a safetensors file the header is parsed
+ * once, and a read that touches a tensor extends its window to that tensor's end even beyond MaxAheadBytes: loaders
+ * read whole tensors, so the rest of it is needed next. The disk cache is the buffer: memory stays flat. A file's background job ends when all its blocks are present or its last open handle is released.
  */
 public sealed class Prefetcher : IDisposable
 {
@@ -86,6 +87,8 @@ public sealed class Prefetcher : IDisposable
         private readonly long _blocks;
         private readonly long _aheadBlocks;
         private readonly long[] _positions = new long[Streams];
+        private readonly long[] _offsets = new long[Streams];
+        private volatile SafetensorsIndex? _tensors;
         private readonly bool[] _scheduled;
         private readonly CancellationTokenSource _cts = new();
         private readonly SemaphoreSlim _wake = new(0, 1);
@@ -148,6 +151,7 @@ public sealed class Prefetcher : IDisposable
                 }
             }
 
+            Volatile.Write(ref _offsets[slot], offset);
             Volatile.Write(ref _positions[slot], block);
             Wake();
         }
@@ -192,6 +196,11 @@ public sealed class Prefetcher : IDisposable
             var ct = _cts.Token;
             try
             {
+                if (_id.Key.EndsWith(".safetensors", StringComparison.Ordinal))
+                {
+                    _tensors = await ReadSafetensorsIndexAsync(ct);
+                }
+
                 while (!ct.IsCancellationRequested && _failures < _owner._options.MaxFailures)
                 {
                     var next = PickNext();
@@ -253,7 +262,10 @@ public sealed class Prefetcher : IDisposable
                     continue;
                 }
 
-                var end = Math.Min(_blocks, anchor + _aheadBlocks);
+                // The tensor end is looked up here, not when the read happened, so reads before the header was parsed count too.
+                var tensorEnd = _tensors?.TensorEnd(Volatile.Read(ref _offsets[(newest - k + Streams) % Streams])) ?? -1;
+                var until = tensorEnd > 0 ? (tensorEnd - 1) / _owner._cache.BlockSize : anchor;
+                var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
                 for (var b = anchor; b < end; b++)
                 {
                     if (!_scheduled[b] && !_owner._cache.IsBlockPresent(_id, b))
@@ -264,6 +276,33 @@ public sealed class Prefetcher : IDisposable
             }
 
             return -1;
+        }
+
+        private async Task<SafetensorsIndex?> ReadSafetensorsIndexAsync(CancellationToken ct)
+        {
+            try
+            {
+                var first = new byte[8];
+                if (_id.Size < 8 || await _owner._cache.ReadAsync(_id, 0, first, _source, ct) != 8)
+                {
+                    return null;
+                }
+
+                var length = SafetensorsIndex.HeaderLength(first, _id.Size);
+                if (length < 0)
+                {
+                    return null;
+                }
+
+                var header = new byte[length];
+                await _owner._cache.ReadAsync(_id, 8, header, _source, ct);
+                return SafetensorsIndex.Parse(header, _id.Size);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                CoreLog.PrefetchFailed(_owner._logger, _id.Key, 0, "safetensors header: " + ex.Message);
+                return null;
+            }
         }
 
         private bool AllPresent()

@@ -79,6 +79,8 @@ internal static class MountCommand
                 new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory },
                 loggerFactory.CreateLogger<ModelFileSystem>());
 
+            await WarmUpAsync(catalog, logger, cancellationToken);
+
             FuseSession session;
             try
             {
@@ -113,6 +115,25 @@ internal static class MountCommand
         finally
         {
             (store as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One store round trip before the mount is announced: it compiles the S3 client's code paths and opens a
+    /// connection, which otherwise land on the first reader (nearly a second of first-byte latency). A store that is
+    /// down does not stop the mount: readers then get EIO until it is back.
+    /// </summary>
+    private static async Task WarmUpAsync(ModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            await catalog.ListOrganizationsAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is StoreException or OperationCanceledException)
+        {
+            DaemonLog.StoreNotReachable(logger, ex.Message);
         }
     }
 }

@@ -19,7 +19,8 @@ internal sealed record DaemonSettings
 
     public int? ReadAheadKb { get; init; } = 16 * 1024;
 
-    public int PrefetchInFlight { get; init; } = 16;
+    /// <summary>Block fetches in flight for prefetch; each holds one block-sized buffer, so this bounds memory.</summary>
+    public int PrefetchInFlight { get; init; } = 8;
 
     public string? LogFile { get; init; }
 

@@ -51,8 +51,17 @@ internal static class DaemonSettingsBinder
                 : throw new FormatException("HCPMODELFS_READ_AHEAD_KB must be a positive number of KiB (0 = leave the kernel default)");
         }
 
+        var inFlight = 8;
+        if (Get("HCPMODELFS_PREFETCH_IN_FLIGHT") is { } fl)
+        {
+            inFlight = int.TryParse(fl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 256
+                ? n
+                : throw new FormatException("HCPMODELFS_PREFETCH_IN_FLIGHT must be a number from 1 to 256");
+        }
+
         return new DaemonSettings
         {
+            PrefetchInFlight = inFlight,
             Store = StoreSettingsBinder.Bind(environment, dotEnv),
             CacheDirectory = Get("MODEL_CACHE_DIR") ?? (isRoot ? "/var/cache/hcpmodelfs" : Path.Combine(home, ".cache", "hcpmodelfs")),
             CacheMaxBytes = maxBytes,

@@ -13,4 +13,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(4002, LogLevel.Error, "Cannot mount {MountPoint}: {Reason}")]
     public static partial void MountFailed(ILogger logger, string mountPoint, string reason);
+
+    [LoggerMessage(4003, LogLevel.Warning, "The store is not reachable at start-up ({Reason}); mounting anyway, reads fail with EIO until it is back")]
+    public static partial void StoreNotReachable(ILogger logger, string reason);
 }
