@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HcpModelFs.Testing.Hub;
+using HcpModelFs.Testing.Processes;
 using Xunit.Abstractions;
 
 namespace HcpModelFs.IntegrationTests.Hub;
@@ -110,35 +110,16 @@ public sealed class HubFidelityTests(ITestOutputHelper output)
     private static async Task<(int Exit, string Stdout, string Stderr)> RunNodeAsync(
         string node, string nodeDir, string expectationsPath)
     {
-        var psi = new ProcessStartInfo(node)
+        // No proxy may take the loopback traffic; empty values switch Node's proxy support off.
+        var environment = new Dictionary<string, string>
         {
-            WorkingDirectory = nodeDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["FIDELITY_EXPECTATIONS"] = expectationsPath,
+            ["HTTP_PROXY"] = string.Empty,
+            ["HTTPS_PROXY"] = string.Empty,
+            ["http_proxy"] = string.Empty,
+            ["https_proxy"] = string.Empty,
         };
-        psi.ArgumentList.Add(Path.Combine(nodeDir, "fidelity.mjs"));
-        psi.Environment["FIDELITY_EXPECTATIONS"] = expectationsPath;
-        psi.Environment.Remove("HTTP_PROXY");
-        psi.Environment.Remove("HTTPS_PROXY");
-        psi.Environment.Remove("http_proxy");
-        psi.Environment.Remove("https_proxy");
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(NodeTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Fail($"fidelity.mjs did not finish within {NodeTimeout}; stderr: {await stderr.WaitAsync(TimeSpan.FromSeconds(5))}");
-        }
-
-        return (process.ExitCode, await stdout.WaitAsync(TimeSpan.FromSeconds(10)),
-            await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+        var result = await ProcessRunner.RunAsync(node, [Path.Combine(nodeDir, "fidelity.mjs")], NodeTimeout, environment, nodeDir);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

@@ -23,17 +23,6 @@ internal static class HubTestSupport
         RangedReadThreshold = 8 * 1024,
     };
 
-    /// <summary>The folder holding HcpModelFs.sln, found by walking up from the test binaries.</summary>
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "HcpModelFs.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("HcpModelFs.sln not found above " + AppContext.BaseDirectory);
-    }
+    /// <summary>The folder holding HcpModelFs.sln.</summary>
+    public static string RepoRoot() => HcpModelFs.Testing.RepoPaths.Root;
 }

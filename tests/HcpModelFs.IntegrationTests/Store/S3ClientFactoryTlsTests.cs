@@ -1,9 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using HcpModelFs.Store;
 using HcpModelFs.Store.Configuration;
 using HcpModelFs.Store.S3;
+using HcpModelFs.Testing.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -22,8 +22,8 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("hcpmodelfs-tls-").FullName;
-    private readonly X509Certificate2 _ca = CreateCa("HcpModelFs Test CA");
-    private readonly X509Certificate2 _otherCa = CreateCa("Another CA");
+    private readonly X509Certificate2 _ca = TestCertificates.CreateCa("HcpModelFs Test CA");
+    private readonly X509Certificate2 _otherCa = TestCertificates.CreateCa("Another CA");
     private WebApplication? _app;
     private WebApplication? _wrongNameApp;
     private Uri? _endpoint;
@@ -31,8 +31,8 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        (_app, _endpoint) = await StartAsync(CreateServerCert(_ca, withIp: true));
-        (_wrongNameApp, _wrongNameEndpoint) = await StartAsync(CreateServerCert(_ca, withIp: false));
+        (_app, _endpoint) = await StartAsync(TestCertificates.CreateServer(_ca, "store.test", withLoopbackIp: true));
+        (_wrongNameApp, _wrongNameEndpoint) = await StartAsync(TestCertificates.CreateServer(_ca, "store.test"));
     }
 
     public async Task DisposeAsync()
@@ -131,35 +131,5 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
         var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
-    }
-
-    private static X509Certificate2 CreateCa(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-    }
-
-    private static X509Certificate2 CreateServerCert(X509Certificate2 ca, bool withIp)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=store.test", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("store.test");
-        if (withIp)
-        {
-            san.AddIpAddress(IPAddress.Loopback);
-        }
-
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30),
-            RandomNumberGenerator.GetBytes(8));
-        using var withKey = cert.CopyWithPrivateKey(key);
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pfx), null);
     }
 }

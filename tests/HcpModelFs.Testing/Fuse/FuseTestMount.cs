@@ -68,17 +68,7 @@ public sealed class FuseTestMount : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, then wait for a clean exit. Returns the exit code (or -1 if it had to be killed).</summary>
-    public async Task<int> StopAsync(TimeSpan timeout)
-    {
-        Daemon.Signal(SigTerm);
-        if (await Daemon.WaitForExitAsync(timeout))
-        {
-            return Daemon.ExitCode;
-        }
-
-        await Daemon.DisposeAsync();
-        return -1;
-    }
+    public Task<int> StopAsync(TimeSpan timeout) => Daemon.StopAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {

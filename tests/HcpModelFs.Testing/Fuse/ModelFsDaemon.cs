@@ -54,17 +54,7 @@ public sealed class ModelFsDaemon : IAsyncDisposable
         }
     }
 
-    public async Task<int> StopAsync(TimeSpan timeout)
-    {
-        Process.Signal(15);
-        if (await Process.WaitForExitAsync(timeout))
-        {
-            return Process.ExitCode;
-        }
-
-        await Process.DisposeAsync();
-        return -1;
-    }
+    public Task<int> StopAsync(TimeSpan timeout) => Process.StopAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {

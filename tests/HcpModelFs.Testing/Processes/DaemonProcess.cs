@@ -126,6 +126,19 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, then wait for a clean exit. Returns the exit code, or -1 when it had to be killed.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        Signal(15);
+        if (await WaitForExitAsync(timeout))
+        {
+            return ExitCode;
+        }
+
+        await DisposeAsync();
+        return -1;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

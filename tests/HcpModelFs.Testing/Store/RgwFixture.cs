@@ -39,18 +39,7 @@ public sealed class RgwFixture : IAsyncLifetime
     /// <summary>A raw SDK client with the store's settings, for setup and assertions.</summary>
     public IAmazonS3 AdminClient => _admin ?? throw new InvalidOperationException("RGW is not running");
 
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "scripts", "rgw.sh")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("scripts/rgw.sh not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => RepoPaths.Root;
 
     public async Task InitializeAsync()
     {
@@ -149,31 +138,14 @@ public sealed class RgwFixture : IAsyncLifetime
 
     private static async Task<(int Code, string Output)> RunAsync(string file, string[] args, TimeSpan timeout)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            var result = await Processes.ProcessRunner.RunAsync(file, args, timeout);
+            return (result.ExitCode, result.StandardOutput + result.StandardError);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException e)
         {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout}\n{await stdout}{await stderr}");
+            return (-1, e.Message);
         }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
