@@ -40,6 +40,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _model?.Dispose();
+        await DeletePrefixAsync();
         if (_proxy is not null)
         {
             await _proxy.DisposeAsync();
@@ -267,6 +268,23 @@ public sealed class ModelMountTests : IAsyncLifetime
         Assert.Equal(Model.Sha256("config.json"), (await Run("sha256sum", Path.Combine(org, PublishedModel.Name + "@main", "config.json"))).StandardOutput[..64]);
         Assert.Equal(PublishedModel.Name, (await Run("ls", org)).StandardOutput.Trim());
         Assert.NotEqual(0, (await Run("stat", Path.Combine(org, PublishedModel.Name + "@" + new string('0', 40)))).ExitCode);
+    }
+
+    /// <summary>Each test's objects go when it ends: the test RGW keeps everything in RAM.</summary>
+    private async Task DeletePrefixAsync()
+    {
+        using var store = _rgw.CreateStore();
+        using var cts = new CancellationTokenSource(Bounded);
+        var keys = new List<string>();
+        await foreach (var entry in store.ListAsync(_prefix, null, cts.Token))
+        {
+            keys.Add(entry.Key);
+        }
+
+        foreach (var key in keys)
+        {
+            await store.DeleteAsync(key, cts.Token);
+        }
     }
 
     private async Task<ModelFsDaemon> StartAsync(string cacheDir, Dictionary<string, string>? extra = null)

@@ -19,6 +19,12 @@ public sealed class RgwFixture : IAsyncLifetime
     public const string DefaultBucket = "hcpmodelfs-test";
 
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(150);
+
+    /// <summary>
+    /// The OSD keeps objects in RAM. A full OSD does not fail writes, it blocks them, so every later test would hang
+    /// until its timeout: size it for the whole suite (about 1 GiB written today) with room to spare.
+    /// </summary>
+    private const string MemstoreSize = "4G";
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hcpmodelfs-rgw-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
     private Dictionary<string, string> _env = new(StringComparer.Ordinal);
     private AmazonS3Client? _admin;
@@ -47,7 +53,7 @@ public sealed class RgwFixture : IAsyncLifetime
         var script = Path.Combine(RepositoryRoot(), "scripts", "rgw.sh");
         try
         {
-            var (code, output) = await RunAsync("bash", [script, "start", _scratch, "--watch-pid",
+            var (code, output) = await RunAsync("bash", [script, "start", _scratch, "--memstore", MemstoreSize, "--watch-pid",
                 Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)], ScriptTimeout);
             if (code != 0)
             {
