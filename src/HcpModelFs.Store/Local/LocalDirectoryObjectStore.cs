@@ -162,24 +162,24 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
     public async Task<bool> CreateExclusiveAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        if (File.Exists(path))
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            // The claim: O_CREAT|O_EXCL, which the kernel makes exclusive. (File.Move without overwrite was not: two
+            // racing writers both "won" in CI.)
+            using (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
+            {
+            }
+        }
+        catch (IOException) when (File.Exists(path))
         {
             return false;
         }
 
+        // Then the content, renamed over our own claim so a reader sees the empty claim or all of it, never a part.
         var temp = await WriteTempAsync(content, cancellationToken);
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            // Without overwrite, .NET moves by link(2) + unlink on Linux: atomic and exclusive.
-            File.Move(temp, path, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temp);
-            return false;
-        }
+        File.Move(temp, path, overwrite: true);
+        return true;
     }
 
     public async Task<string> CreateMultipartAsync(string key, CancellationToken cancellationToken)
