@@ -166,6 +166,30 @@ public sealed class FakeHubServer : IAsyncDisposable
             AddRateLimitHeaders(ctx, route);
         }
 
+        // Logged when the headers go out, so the entry exists before the client sees any byte (a client that stops
+        // reading early must not race the log); the finally covers responses that never start.
+        var logged = 0;
+        void Log()
+        {
+            if (Interlocked.Exchange(ref logged, 1) == 0)
+            {
+                _log.Enqueue(new FakeHubRequest(
+                    ctx.Request.Method, onCdn, route, SafeUnescape(rawPath), query,
+                    ctx.Request.Headers.Range.Count > 0 ? ctx.Request.Headers.Range.ToString() : null,
+                    hadAuth,
+                    ctx.Request.Headers.UserAgent.ToString(),
+                    ctx.Request.Headers.AcceptEncoding.ToString(),
+                    ctx.Response.StatusCode,
+                    fault?.Kind.ToString()));
+            }
+        }
+
+        ctx.Response.OnStarting(() =>
+        {
+            Log();
+            return Task.CompletedTask;
+        });
+
         try
         {
             if (fault is { Kind: FakeHubFaultKind.Status or FakeHubFaultKind.RateLimited })
@@ -188,14 +212,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         }
         finally
         {
-            _log.Enqueue(new FakeHubRequest(
-                ctx.Request.Method, onCdn, route, SafeUnescape(rawPath), query,
-                ctx.Request.Headers.Range.Count > 0 ? ctx.Request.Headers.Range.ToString() : null,
-                hadAuth,
-                ctx.Request.Headers.UserAgent.ToString(),
-                ctx.Request.Headers.AcceptEncoding.ToString(),
-                ctx.Response.StatusCode,
-                fault?.Kind.ToString()));
+            Log();
         }
     }
 
