@@ -13,20 +13,7 @@ public static class StoreSettingsBinder
     public static StoreSettings Bind(
         IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string>? dotEnv = null)
     {
-        ArgumentNullException.ThrowIfNull(environment);
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (dotEnv is not null)
-        {
-            foreach (var (k, v) in dotEnv)
-            {
-                merged[k] = v;
-            }
-        }
-
-        foreach (var (k, v) in environment)
-        {
-            merged[k] = v;
-        }
+        var merged = ConfigurationSources.Merge(environment, dotEnv);
 
         string? Get(params string[] names)
         {
@@ -93,19 +80,8 @@ public static class StoreSettingsBinder
     }
 
     /// <summary>Reads the process environment and an optional <c>.env</c> file.</summary>
-    public static StoreSettings BindFromProcess(string? dotEnvPath)
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            env[(string)e.Key] = e.Value as string ?? string.Empty;
-        }
-
-        var dotEnv = dotEnvPath is not null && File.Exists(dotEnvPath)
-            ? DotEnvParser.Parse(File.ReadAllText(dotEnvPath))
-            : null;
-        return Bind(env, dotEnv);
-    }
+    public static StoreSettings BindFromProcess(string? dotEnvPath) =>
+        Bind(ConfigurationSources.ProcessEnvironment(), ConfigurationSources.ReadDotEnv(dotEnvPath));
 
     private static CredentialSource? Credential(Dictionary<string, string> vars, params string[] names)
     {

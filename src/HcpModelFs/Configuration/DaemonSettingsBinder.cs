@@ -11,19 +11,7 @@ internal static class DaemonSettingsBinder
 {
     public static DaemonSettings Bind(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string>? dotEnv, bool isRoot, string home)
     {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var source in new[] { dotEnv, environment })
-        {
-            if (source is null)
-            {
-                continue;
-            }
-
-            foreach (var (k, v) in source)
-            {
-                merged[k] = v;
-            }
-        }
+        var merged = ConfigurationSources.Merge(environment, dotEnv);
 
         string? Get(string name) => merged.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
 
@@ -77,14 +65,7 @@ internal static class DaemonSettingsBinder
 
     public static DaemonSettings BindFromProcess(string? dotEnvPath)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            env[(string)e.Key] = e.Value as string ?? string.Empty;
-        }
-
-        var dotEnv = dotEnvPath is not null && File.Exists(dotEnvPath) ? DotEnvParser.Parse(File.ReadAllText(dotEnvPath)) : null;
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Bind(env, dotEnv, Fuse.Mounting.FuseMounter.IsRoot, string.IsNullOrEmpty(home) ? "/tmp" : home);
+        return Bind(ConfigurationSources.ProcessEnvironment(), ConfigurationSources.ReadDotEnv(dotEnvPath), Fuse.Mounting.FuseMounter.IsRoot, string.IsNullOrEmpty(home) ? "/tmp" : home);
     }
 }
