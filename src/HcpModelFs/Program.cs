@@ -22,8 +22,13 @@ internal static class Program
         root.Subcommands.Add(UploadCommand.Create(envFile));
         try
         {
-            // Our own handler below turns configuration errors into one line and exit code 2.
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's
+            // alone: the library's own SIGINT/SIGTERM handling could end the process before the unmount finishes.
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            });
         }
         catch (FormatException ex)
         {

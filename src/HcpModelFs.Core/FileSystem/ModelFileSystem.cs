@@ -24,6 +24,7 @@ namespace HcpModelFs.Core.FileSystem;
 public sealed class ModelFileSystem : FuseFileSystemBase
 {
     private const ulong SyntheticInoBase = 1UL << 30;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly IModelCatalog _catalog;
     private readonly IBlockCache _cache;
     private readonly IBlockSource _source;
@@ -57,8 +58,6 @@ public sealed class ModelFileSystem : FuseFileSystemBase
 
     /// <summary>Nodes the kernel currently holds (for tests and metrics).</summary>
     public int NodeCount => _inodes.Count;
-
-    public int OpenFileCount => _files.Count;
 
     public override async ValueTask<FuseResult<FuseEntry>> LookupAsync(NodeId parent, ReadOnlyMemory<byte> name, FuseRequestContext context, CancellationToken cancellationToken)
     {
@@ -140,7 +139,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Fail(ex, "read", id.Key).Error;
+            return Fail(ex, "read", id.Key);
         }
     }
 
@@ -183,7 +182,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Fail(ex, "opendir", n.Key).Error;
+            return Fail(ex, "opendir", n.Key);
         }
     }
 
@@ -371,7 +370,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         return attributes with { Uid = _options.Uid, Gid = _options.Gid };
     }
 
-    private FuseResult<FuseEntry> Fail(Exception ex, string operation, string path)
+    private Errno Fail(Exception ex, string operation, string path)
     {
         var errno = ErrnoMap.From(ex);
         CoreLog.OperationFailed(_logger, ex, operation, path, ErrnoMap.Kind(ex), errno.ToString());
@@ -394,7 +393,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
     {
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(name);
+            return StrictUtf8.GetString(name);
         }
         catch (DecoderFallbackException)
         {

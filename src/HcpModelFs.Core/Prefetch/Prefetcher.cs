@@ -33,11 +33,6 @@ public sealed class Prefetcher : IDisposable
         _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
     }
 
-    /// <summary>Blocks fetched by background jobs (not by readers' demand).</summary>
-    public long BlocksPrefetched => Interlocked.Read(ref _prefetched);
-
-    private long _prefetched;
-
     /// <summary>Registers an open of <paramref name="id"/>; the returned lease ends it.</summary>
     public IDisposable Open(CacheObjectId id, IBlockSource source)
     {
@@ -231,7 +226,6 @@ public sealed class Prefetcher : IDisposable
             try
             {
                 await _owner._cache.EnsureBlockAsync(_id, block, _source, ct);
-                Interlocked.Increment(ref _owner._prefetched);
             }
             catch (OperationCanceledException)
             {

@@ -102,7 +102,7 @@ internal static class MountCommand
                 settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
             SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint);
 
-            var ended = await Task.WhenAny(shutdown.Task, session.Completion, Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default));
+            var ended = await Task.WhenAny(shutdown.Task, session.Completion);
             SystemdNotifier.Notify("STOPPING=1");
             if (ended == shutdown.Task)
             {
