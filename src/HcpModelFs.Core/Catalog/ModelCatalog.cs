@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Store;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Core.Catalog;
@@ -22,9 +20,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private readonly StoreLayout _layout;
     private readonly CatalogOptions _options;
     private readonly ILogger _logger;
-    private readonly MemoryCache _cache;
-    private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, Task<object?>> _inFlight = new(StringComparer.Ordinal);
+    private readonly CachedLookups _cache;
 
     public ModelCatalog(IObjectStore store, StoreLayout layout, CatalogOptions options, ILogger<ModelCatalog> logger, TimeProvider? time = null)
     {
@@ -32,23 +28,20 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         _layout = layout;
         _options = options;
         _logger = logger;
-        _time = time ?? TimeProvider.System;
-        // The cache bounds memory; freshness is checked against our own clock (each entry carries its expiry), so
-        // TTLs are exact under a test's manual clock.
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = 1_000_000 });
+        _cache = new CachedLookups(time ?? TimeProvider.System);
     }
 
     public StoreLayout Layout => _layout;
 
     public async Task<IReadOnlyList<string>> ListOrganizationsAsync(CancellationToken cancellationToken) =>
-        (IReadOnlyList<string>)(await CachedAsync(OrgsKey, async ct =>
+        (IReadOnlyList<string>)(await _cache.GetAsync(OrgsKey, async ct =>
         {
             var names = await ListChildNamesAsync(_layout.Prefix, ct);
             return ((object?)names, _options.ListingTtl, names.Count + 1);
         }, cancellationToken))!;
 
     public async Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken) =>
-        (IReadOnlyList<string>)(await CachedAsync("models|" + org, async ct =>
+        (IReadOnlyList<string>)(await _cache.GetAsync("models|" + org, async ct =>
         {
             var names = await ListChildNamesAsync(_layout.OrgPrefix(org), ct);
             return ((object?)names, _options.ListingTtl, names.Count + 1);
@@ -61,7 +54,17 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return null;
         }
 
-        return (ModelRevision?)await CachedAsync($"rev|{org}/{model}@{revision}", ct => ResolveUncachedAsync(org, model, revision, ct), cancellationToken);
+        return (ModelRevision?)await _cache.GetAsync($"rev|{org}/{model}@{revision}", ct => ResolveUncachedAsync(org, model, revision, ct), cancellationToken);
+    }
+
+    public async Task<bool> OrganizationExistsAsync(string org, CancellationToken cancellationToken) =>
+        ModelName.IsValid(org) && (await ListModelsAsync(org, cancellationToken)).Count > 0;
+
+    public void Invalidate(string org, string model)
+    {
+        _cache.Remove("models|" + org);
+        _cache.Remove(OrgsKey);
+        _cache.RemoveWhere(key => key.StartsWith($"rev|{org}/{model}@", StringComparison.Ordinal));
     }
 
     public void Dispose() => _cache.Dispose();
@@ -195,43 +198,4 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return names;
     }
 
-    /// <summary>Cache lookup with single flight: concurrent misses of one key share one store round trip.</summary>
-    private async Task<object?> CachedAsync(string key, Func<CancellationToken, Task<(object? Value, TimeSpan Ttl, long Size)>> load, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGetValue(key, out Entry? cached) && cached!.ExpiresAt > _time.GetUtcNow())
-        {
-            return cached.Value;
-        }
-
-        // The load starts only after its task is in the map, so its removal can never run first and leave a stale,
-        // completed task behind (which would serve an expired answer for ever).
-        var mine = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var shared = _inFlight.GetOrAdd(key, mine.Task);
-        if (shared == mine.Task)
-        {
-            _ = LoadAsync(key, load, mine);
-        }
-
-        return await shared.WaitAsync(cancellationToken);
-    }
-
-    private async Task LoadAsync(string key, Func<CancellationToken, Task<(object? Value, TimeSpan Ttl, long Size)>> load, TaskCompletionSource<object?> completion)
-    {
-        try
-        {
-            // The shared load is not cancelled by one caller giving up: others may still wait for it.
-            var (value, ttl, size) = await load(CancellationToken.None);
-            _cache.Set(key, new Entry(value, _time.GetUtcNow() + ttl), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = ttl, Size = size });
-            _inFlight.TryRemove(new KeyValuePair<string, Task<object?>>(key, completion.Task));
-            completion.SetResult(value);
-        }
-        catch (Exception ex)
-        {
-            _inFlight.TryRemove(new KeyValuePair<string, Task<object?>>(key, completion.Task));
-            completion.SetException(ex);
-        }
-    }
-
-    /// <summary>A cached answer (null = the store has no such thing) and when it stops being fresh.</summary>
-    private sealed record Entry(object? Value, DateTimeOffset ExpiresAt);
 }

@@ -30,6 +30,8 @@ public sealed class ModelPublisher
         _time = time ?? TimeProvider.System;
     }
 
+    public StoreLayout Layout => _layout;
+
     /// <summary>Publishes <paramref name="directory"/> as org/model and points the default ref (and <paramref name="revision"/>) at it.</summary>
     public async Task<Manifest> PublishAsync(string org, string model, string directory, string revision, CancellationToken cancellationToken)
     {
@@ -81,13 +83,7 @@ public sealed class ModelPublisher
             Source = "upload",
             Files = files,
         };
-        var manifestKey = _layout.ManifestKey(org, model, commit);
-        if (await _store.HeadAsync(manifestKey, cancellationToken) is null)
-        {
-            await _store.PutAsync(manifestKey, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest), cancellationToken);
-        }
-
-        await AppendRefAsync(org, model, StoreLayout.DefaultRef, commit, cancellationToken);
+        await CommitAsync(manifest, StoreLayout.DefaultRef, moveRef: true, cancellationToken);
         if (revision != StoreLayout.DefaultRef)
         {
             await AppendRefAsync(org, model, revision, commit, cancellationToken);
@@ -97,14 +93,30 @@ public sealed class ModelPublisher
         return manifest;
     }
 
-    /// <summary>Appends a ref entry with the next sequence number, created exclusively (a racing writer takes the next one).</summary>
-    public async Task AppendRefAsync(string org, string model, string refName, string commit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The commit point, once every file object is in: the manifest (created exclusively: the first writer wins, and
+    /// a racing writer of the same commit wrote the same list), then the ref. <paramref name="moveRef"/> false pins
+    /// the ref only if it has no entry yet: an ingest pins the default revision when first ingested, never moves it.
+    /// </summary>
+    public async Task CommitAsync(Manifest manifest, string? refName, bool moveRef, CancellationToken cancellationToken)
     {
-        if (_store.Capabilities.ExclusiveCreate == ExclusiveCreateMode.Unknown)
+        ArgumentNullException.ThrowIfNull(manifest);
+        await StoreCapabilityCheck.EnsureDetectedAsync(_store, _layout, cancellationToken);
+        await _store.CreateExclusiveAsync(
+            _layout.ManifestKey(manifest.Org, manifest.Model, manifest.Commit),
+            JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest),
+            cancellationToken);
+        if (refName is not null)
         {
-            // Ref entries are created exclusively; how depends on the store (If-None-Match, or HCP's 409).
-            await _store.DetectCapabilitiesAsync(_layout.Prefix + StoreLayout.MetaFolder + "/probe/", cancellationToken);
+            await AppendRefAsync(manifest.Org, manifest.Model, refName, manifest.Commit, cancellationToken, onlyIfEmpty: !moveRef);
         }
+    }
+
+    /// <summary>Appends a ref entry with the next sequence number, created exclusively (a racing writer takes the next one).</summary>
+    public async Task AppendRefAsync(string org, string model, string refName, string commit, CancellationToken cancellationToken, bool onlyIfEmpty = false)
+    {
+        // Ref entries are created exclusively; how depends on the store (If-None-Match, or HCP's 409).
+        await StoreCapabilityCheck.EnsureDetectedAsync(_store, _layout, cancellationToken);
 
         var prefix = _layout.RefsPrefix(org, model, refName);
         long last = 0;
@@ -118,7 +130,7 @@ public sealed class ModelPublisher
             }
         }
 
-        if (lastCommit == commit)
+        if (lastCommit == commit || (onlyIfEmpty && lastCommit is not null))
         {
             return; // Already the newest entry: publishing the same content twice appends nothing.
         }

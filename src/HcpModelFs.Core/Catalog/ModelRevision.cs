@@ -61,6 +61,9 @@ public sealed class ModelRevision
 
     public int FileCount { get; }
 
+    /// <summary>Set while the store lacks this revision: it is served from the Hub and ingested.</summary>
+    public HubOrigin? Hub { get; init; }
+
     public RevisionDirectory? FindDirectory(string path)
     {
         if (path.Length == 0)

@@ -1,4 +1,6 @@
+using HcpModelFs.Core.Ingest;
 using HcpModelFs.Fuse;
+using HcpModelFs.Hub;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.FileSystem;
@@ -15,10 +17,18 @@ internal static class ErrnoMap
         StoreException { Kind: StoreErrorKind.NotFound } => Errno.ENOENT,
         StoreException { Kind: StoreErrorKind.AccessDenied } => Errno.EACCES,
         StoreException => Errno.EIO,
+        ModelAccessDeniedException => Errno.EACCES,
+        HubException { Kind: HubErrorKind.RepoNotFound or HubErrorKind.RevisionNotFound or HubErrorKind.EntryNotFound } => Errno.ENOENT,
+        HubException { Kind: HubErrorKind.Gated or HubErrorKind.Unauthorized or HubErrorKind.Disabled } => Errno.EACCES,
         FileNotFoundException => Errno.ENOENT,
         UnauthorizedAccessException => Errno.EACCES,
         _ => Errno.EIO,
     };
 
-    public static string Kind(Exception exception) => exception is StoreException s ? s.Kind.ToString() : exception.GetType().Name;
+    public static string Kind(Exception exception) => exception switch
+    {
+        StoreException s => s.Kind.ToString(),
+        HubException h => "Hub" + h.Kind,
+        _ => exception.GetType().Name,
+    };
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Ingest;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Core.Prefetch;
 using HcpModelFs.Fuse;
@@ -29,6 +30,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
     private readonly IBlockCache _cache;
     private readonly IBlockSource _source;
     private readonly Prefetcher _prefetcher;
+    private readonly IngestCoordinator? _ingest;
     private readonly ModelFileSystemOptions _options;
     private readonly ILogger _logger;
     private readonly InodeTable _inodes = new();
@@ -44,9 +46,11 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         Prefetcher prefetcher,
         ModelFileSystemOptions options,
         ILogger<ModelFileSystem> logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IngestCoordinator? ingest = null)
         : base(logger)
     {
+        _ingest = ingest;
         _catalog = catalog;
         _cache = cache;
         _source = source;
@@ -111,11 +115,15 @@ public sealed class ModelFileSystem : FuseFileSystemBase
             return ValueTask.FromResult<FuseResult<FuseOpenReply>>(Errno.EISDIR);
         }
 
+        // A revision the store lacks is read from the Hub through its ingest job, which the first open starts.
+        var job = n.Revision!.Hub is not null && _ingest is not null ? _ingest.Start(n.Revision) : null;
+        IBlockSource source = job is not null ? job : _source;
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[handle] = new OpenFile(file, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, _source));
+        _files[handle] = new OpenFile(file, job, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, source));
 
-        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
-        var flags_ = n.Revision!.Immutable ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all. Not
+        // while an ingest is unverified: pages of a file that then fails its hash must not outlive the open.
+        var flags_ = n.Revision.Immutable && job is not { IsCommitted: false } ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
         return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), flags_));
     }
 
@@ -135,6 +143,23 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         _prefetcher.OnRead(id, offset, destination.Length);
         try
         {
+            if (open.Job is { } job)
+            {
+                if (job.FailureOf(id) is { } failure)
+                {
+                    return Fail(failure, "read", id.Key);
+                }
+
+                // The end of a file is served only once the whole file matches the Hub's hash: a reader that reads
+                // to EOF has exact bytes or an error, never a silently wrong file.
+                if (offset + destination.Length >= id.Size)
+                {
+                    await job.WhenVerifiedAsync(id, cancellationToken);
+                }
+
+                return await _cache.ReadAsync(id, offset, destination, job, cancellationToken);
+            }
+
             return await _cache.ReadAsync(id, offset, destination, _source, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -293,8 +318,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
             return Errno.ENOENT;
         }
 
-        var models = await _catalog.ListModelsAsync(name, ct);
-        if (models.Count == 0)
+        if (!await _catalog.OrganizationExistsAsync(name, ct))
         {
             return Errno.ENOENT;
         }
@@ -314,6 +338,11 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         if (resolved is null)
         {
             return Errno.ENOENT;
+        }
+
+        if (resolved.Hub is not null && _options.IngestOn == IngestTrigger.Lookup)
+        {
+            _ingest?.Start(resolved);
         }
 
         var key = InodeTable.KeyFor(resolved, entryName, string.Empty);
@@ -401,9 +430,11 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
     }
 
-    private sealed class OpenFile(RevisionFile file, IDisposable pin, IDisposable prefetch) : IDisposable
+    private sealed class OpenFile(RevisionFile file, IngestJob? job, IDisposable pin, IDisposable prefetch) : IDisposable
     {
         public RevisionFile File { get; } = file;
+
+        public IngestJob? Job { get; } = job;
 
         public void Dispose()
         {

@@ -12,6 +12,9 @@ public sealed record ModelFileSystemOptions
     /// <summary>Directory the cache lives in: statfs reports its disk.</summary>
     public string? CacheDirectory { get; init; }
 
+    /// <summary>What starts the ingest of a model found only on the Hub.</summary>
+    public Ingest.IngestTrigger IngestOn { get; init; } = Ingest.IngestTrigger.Open;
+
     public uint Uid { get; init; }
 
     public uint Gid { get; init; }

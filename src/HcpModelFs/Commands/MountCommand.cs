@@ -54,68 +54,52 @@ internal static class MountCommand
         var logger = loggerFactory.CreateLogger("hcpmodelfs");
         using var shutdown = new ShutdownSignal();
 
-        var store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
+        using var services = new ModelServices(settings, loggerFactory);
+        var cache = services.Cache;
+        using var prefetcher = new Prefetcher(cache, new PrefetchOptions
+        {
+            MaxInFlight = settings.PrefetchInFlight,
+            // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
+            MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
+        }, loggerFactory.CreateLogger<Prefetcher>());
+        var fileSystem = new ModelFileSystem(
+            services.Catalog, cache, new StoreBlockSource(services.Store), prefetcher,
+            new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger },
+            loggerFactory.CreateLogger<ModelFileSystem>(),
+            ingest: services.Ingest);
+
+        await WarmUpAsync(services.Catalog, logger, cancellationToken);
+
+        FuseSession session;
         try
         {
-            var layout = new StoreLayout(settings.Store.Prefix);
-            using var catalog = new ModelCatalog(store, layout, new CatalogOptions(), loggerFactory.CreateLogger<ModelCatalog>());
-            Directory.CreateDirectory(settings.CacheDirectory);
-            using var cache = new DiskBlockCache(
-                new DiskBlockCacheOptions
-                {
-                    Directory = settings.CacheDirectory,
-                    BlockSize = settings.BlockSize,
-                    MaxBytes = settings.CacheMaxBytes ?? long.MaxValue,
-                },
-                loggerFactory.CreateLogger<DiskBlockCache>());
-            using var prefetcher = new Prefetcher(cache, new PrefetchOptions
-            {
-                MaxInFlight = settings.PrefetchInFlight,
-                // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
-                MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
-            }, loggerFactory.CreateLogger<Prefetcher>());
-            var fileSystem = new ModelFileSystem(
-                catalog, cache, new StoreBlockSource(store), prefetcher,
-                new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory },
-                loggerFactory.CreateLogger<ModelFileSystem>());
-
-            await WarmUpAsync(catalog, logger, cancellationToken);
-
-            FuseSession session;
-            try
-            {
-                session = await FuseSession.StartAsync(
-                    mountPoint,
-                    fileSystem,
-                    new FuseMountOptions { AllowOther = settings.AllowOther },
-                    new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb },
-                    loggerFactory.CreateLogger("HcpModelFs.Fuse"),
-                    cancellationToken);
-            }
-            catch (FuseMountException ex)
-            {
-                DaemonLog.MountFailed(logger, mountPoint, ex.Message);
-                return 1;
-            }
-
-            DaemonLog.Serving(logger, session.MountPoint, store.Name, settings.CacheDirectory,
-                settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
-            SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint);
-
-            var ended = await Task.WhenAny(shutdown.Task, session.Completion);
-            SystemdNotifier.Notify("STOPPING=1");
-            if (ended == shutdown.Task)
-            {
-                DaemonLog.Stopping(logger, (await shutdown.Task).ToString());
-            }
-
-            await session.StopAsync();
-            return 0;
+            session = await FuseSession.StartAsync(
+                mountPoint,
+                fileSystem,
+                new FuseMountOptions { AllowOther = settings.AllowOther },
+                new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb },
+                loggerFactory.CreateLogger("HcpModelFs.Fuse"),
+                cancellationToken);
         }
-        finally
+        catch (FuseMountException ex)
         {
-            (store as IDisposable)?.Dispose();
+            DaemonLog.MountFailed(logger, mountPoint, ex.Message);
+            return 1;
         }
+
+        DaemonLog.Serving(logger, session.MountPoint, services.Store.Name, settings.CacheDirectory,
+            settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
+        SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint);
+
+        var ended = await Task.WhenAny(shutdown.Task, session.Completion);
+        SystemdNotifier.Notify("STOPPING=1");
+        if (ended == shutdown.Task)
+        {
+            DaemonLog.Stopping(logger, (await shutdown.Task).ToString());
+        }
+
+        await session.StopAsync();
+        return 0;
     }
 
     /// <summary>
@@ -123,7 +107,7 @@ internal static class MountCommand
     /// connection, which otherwise land on the first reader (nearly a second of first-byte latency). A store that is
     /// down does not stop the mount: readers then get EIO until it is back.
     /// </summary>
-    private static async Task WarmUpAsync(ModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
+    private static async Task WarmUpAsync(IModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {

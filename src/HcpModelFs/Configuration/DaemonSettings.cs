@@ -1,3 +1,5 @@
+using HcpModelFs.Core.Ingest;
+using HcpModelFs.Hub;
 using HcpModelFs.Store.Configuration;
 
 namespace HcpModelFs.Configuration;
@@ -30,4 +32,15 @@ internal sealed record DaemonSettings
     public string? LogFormat { get; init; }
 
     public bool AllowOther { get; init; } = true;
+
+    /// <summary>The Hugging Face Hub (HF_ENDPOINT, HF_TOKEN, ...), asked for models the store lacks.</summary>
+    public required HubOptions Hub { get; init; }
+
+    public HubPolicy HubPolicy { get; init; } = new();
+
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan IngestPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public int IngestPartsInFlight { get; init; } = 8;
 }

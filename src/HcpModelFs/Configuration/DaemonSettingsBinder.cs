@@ -1,4 +1,6 @@
 using System.Globalization;
+using HcpModelFs.Core.Ingest;
+using HcpModelFs.Hub;
 using HcpModelFs.Store.Configuration;
 
 namespace HcpModelFs.Configuration;
@@ -49,6 +51,15 @@ internal static class DaemonSettingsBinder
 
         return new DaemonSettings
         {
+            Hub = HubOptions.FromEnvironment(merged.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal)),
+            HubPolicy = BindPolicy(Get),
+            LeaseTtl = Seconds(Get, "HCPMODELFS_INGEST_LEASE_TTL", 60),
+            IngestPollInterval = Seconds(Get, "HCPMODELFS_INGEST_POLL_INTERVAL", 5),
+            IngestPartsInFlight = Get("HCPMODELFS_INGEST_PARTS_IN_FLIGHT") is { } parts
+                ? int.TryParse(parts, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 64
+                    ? p
+                    : throw new FormatException("HCPMODELFS_INGEST_PARTS_IN_FLIGHT must be a number from 1 to 64")
+                : 8,
             PrefetchInFlight = inFlight,
             Store = StoreSettingsBinder.Bind(environment, dotEnv),
             CacheDirectory = Get("MODEL_CACHE_DIR") ?? (isRoot ? "/var/cache/hcpmodelfs" : Path.Combine(home, ".cache", "hcpmodelfs")),
@@ -61,6 +72,53 @@ internal static class DaemonSettingsBinder
             LogFormat = Get("HCPMODELFS_LOG_FORMAT"),
             AllowOther = Get("HCPMODELFS_ALLOW_OTHER") is not ("0" or "false"),
         };
+    }
+
+    private static HubPolicy BindPolicy(Func<string, string?> get)
+    {
+        static string[] List(string? value) =>
+            value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        long? max = null;
+        if (get("HCPMODELFS_HUB_MAX_MODEL_SIZE") is { } size)
+        {
+            max = ByteSize.TryParse(size, out var parsed) && parsed > 0
+                ? parsed
+                : throw new FormatException("HCPMODELFS_HUB_MAX_MODEL_SIZE must be a size such as 500GiB");
+        }
+
+        var allow = List(get("HCPMODELFS_HUB_ALLOW"));
+        return new HubPolicy
+        {
+            Enabled = get("HCPMODELFS_HUB_INGEST")?.ToLowerInvariant() switch
+            {
+                null or "1" or "true" or "on" => true,
+                "0" or "false" or "off" => false,
+                _ => throw new FormatException("HCPMODELFS_HUB_INGEST must be on or off"),
+            },
+            Allow = allow.Length == 0 ? ["*"] : allow,
+            Deny = List(get("HCPMODELFS_HUB_DENY")),
+            MaxModelBytes = max,
+            Trigger = get("HCPMODELFS_INGEST_ON")?.ToLowerInvariant() switch
+            {
+                null or "open" => IngestTrigger.Open,
+                "lookup" => IngestTrigger.Lookup,
+                _ => throw new FormatException("HCPMODELFS_INGEST_ON must be open or lookup"),
+            },
+        };
+    }
+
+    private static TimeSpan Seconds(Func<string, string?> get, string name, double fallback)
+    {
+        var value = get(name);
+        if (value is null)
+        {
+            return TimeSpan.FromSeconds(fallback);
+        }
+
+        return double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new FormatException($"{name} must be a number of seconds");
     }
 
     public static DaemonSettings BindFromProcess(string? dotEnvPath)

@@ -298,6 +298,8 @@ public sealed class ModelMountTests : IAsyncLifetime
             ["HCP_PREFIX"] = _prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "4MiB",
+            // These tests are about the store alone; a missing model must not go looking for huggingface.co.
+            ["HCPMODELFS_HUB_INGEST"] = "off",
         };
         foreach (var (k, v) in extra ?? [])
         {

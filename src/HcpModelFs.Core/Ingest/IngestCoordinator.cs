@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Hub;
+using HcpModelFs.Store;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core.Ingest;
+
+/// <summary>
+/// One ingest job per revision per process, shared by every reader, lookup and prefetch of it; part uploads of all
+/// jobs share one in-flight limit. When a job commits, <see cref="Committed"/> lets the catalog forget its Hub answer so
+/// the next lookup finds the model in the store.
+/// </summary>
+public sealed class IngestCoordinator : IDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly IModelHub _hub;
+    private readonly IBlockCache _cache;
+    private readonly ModelPublisher _publisher;
+    private readonly LeaseManager _leases;
+    private readonly IngestOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _partSlots;
+    private readonly ConcurrentDictionary<string, IngestJob> _jobs = new(StringComparer.Ordinal);
+
+    public IngestCoordinator(
+        IObjectStore store,
+        IModelHub hub,
+        IBlockCache cache,
+        StoreLayout layout,
+        IngestOptions options,
+        ILoggerFactory loggerFactory,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _store = store;
+        _hub = hub;
+        _cache = cache;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _time = time ?? TimeProvider.System;
+        _publisher = new ModelPublisher(store, layout, loggerFactory.CreateLogger<ModelPublisher>(), _time);
+        _leases = new LeaseManager(store, layout, options, _time);
+        _partSlots = new SemaphoreSlim(options.PartsInFlight, options.PartsInFlight);
+    }
+
+    /// <summary>Raised (on a pool thread) when a job's revision is committed in the store.</summary>
+    public event Action<IngestJob>? Committed;
+
+    public ICollection<IngestJob> Jobs => _jobs.Values;
+
+    /// <summary>The job of <paramref name="revision"/> (a revision from the Hub), created but not started.</summary>
+    public IngestJob GetJob(ModelRevision revision)
+    {
+        ArgumentNullException.ThrowIfNull(revision);
+        var key = revision.Org + "/" + revision.Model + "/" + revision.Commit;
+        while (true)
+        {
+            var job = _jobs.GetOrAdd(key, _ => Create(revision));
+            // A failed job answers EIO for a while (no retry storm), then a new lookup may try again.
+            if (job.FailedAt is { } failed && failed + _options.FailedRetention < _time.GetUtcNow())
+            {
+                _jobs.TryRemove(new KeyValuePair<string, IngestJob>(key, job));
+                continue;
+            }
+
+            return job;
+        }
+    }
+
+    /// <summary>The job of <paramref name="revision"/>, started.</summary>
+    public IngestJob Start(ModelRevision revision)
+    {
+        var job = GetJob(revision);
+        job.Start();
+        return job;
+    }
+
+    public void Dispose()
+    {
+        foreach (var job in _jobs.Values)
+        {
+            job.Dispose();
+        }
+
+        _partSlots.Dispose();
+    }
+
+    private IngestJob Create(ModelRevision revision) => new(
+        revision,
+        _store,
+        _hub,
+        _cache,
+        _publisher,
+        _leases,
+        _options,
+        _partSlots,
+        _loggerFactory.CreateLogger<IngestJob>(),
+        _time,
+        job => Committed?.Invoke(job));
+}

@@ -1,0 +1,29 @@
+namespace HcpModelFs.Core.Ingest;
+
+/// <summary>How an ingest runs. Defaults suit production; tests shorten the times.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>Identifies this daemon in lease objects. Stable across restarts (host + cache directory), so a restarted
+    /// daemon takes its own abandoned lease back at once instead of waiting for it to expire.</summary>
+    public required string NodeId { get; init; }
+
+    /// <summary>A lease not renewed for this long is taken over by another node.</summary>
+    public TimeSpan LeaseTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a node that does not hold the lease checks for the manifest and for an expired lease.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Block-sized parts fetched and uploaded at once, over all files of a model.</summary>
+    public int PartsInFlight { get; init; } = 8;
+
+    /// <summary>Files worked on at once (small files are one request each, so several run side by side).</summary>
+    public int FilesInFlight { get; init; } = 4;
+
+    /// <summary>Back-off after a failed attempt (store refusing writes, Hub down): doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan FirstRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A failed ingest (wrong bytes from the Hub) is remembered this long before a new lookup may try again.</summary>
+    public TimeSpan FailedRetention { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text;
+using HcpModelFs.Configuration;
+using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Ingest;
+using HcpModelFs.Hub.Http;
+using HcpModelFs.Store;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Hosting;
+
+/// <summary>
+/// The object graph behind `mount` and `prefetch`: store, catalog (falling back to the Hub when policy allows),
+/// block cache and ingest coordinator. Owns and disposes all of it.
+/// </summary>
+internal sealed class ModelServices : IDisposable
+{
+    private readonly ModelCatalog _storeCatalog;
+    private readonly HttpModelHub? _hub;
+    private readonly HubFallbackCatalog? _hubCatalog;
+
+    public ModelServices(DaemonSettings settings, ILoggerFactory loggerFactory, string? cacheDirectory = null)
+    {
+        Store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
+        Layout = new StoreLayout(settings.Store.Prefix);
+        var catalogOptions = new CatalogOptions();
+        _storeCatalog = new ModelCatalog(Store, Layout, catalogOptions, loggerFactory.CreateLogger<ModelCatalog>());
+        CacheDirectory = cacheDirectory ?? settings.CacheDirectory;
+        Directory.CreateDirectory(CacheDirectory);
+        Cache = new DiskBlockCache(
+            new DiskBlockCacheOptions
+            {
+                Directory = CacheDirectory,
+                BlockSize = settings.BlockSize,
+                MaxBytes = settings.CacheMaxBytes ?? long.MaxValue,
+            },
+            loggerFactory.CreateLogger<DiskBlockCache>());
+
+        Catalog = _storeCatalog;
+        if (settings.HubPolicy.Enabled)
+        {
+            _hub = new HttpModelHub(settings.Hub, loggerFactory.CreateLogger<HttpModelHub>());
+            _hubCatalog = new HubFallbackCatalog(_storeCatalog, _hub, settings.HubPolicy, Layout, catalogOptions, loggerFactory.CreateLogger<HubFallbackCatalog>());
+            Catalog = _hubCatalog;
+            Ingest = new IngestCoordinator(Store, _hub, Cache, Layout, new IngestOptions
+            {
+                // The settings' cache directory (not a scratch one): a restarted daemon recognises its own lease.
+                NodeId = NodeIdFor(settings.CacheDirectory),
+                LeaseTtl = settings.LeaseTtl,
+                PollInterval = settings.IngestPollInterval,
+                PartsInFlight = settings.IngestPartsInFlight,
+            }, loggerFactory);
+            Ingest.Committed += job => Catalog.Invalidate(job.Org, job.Model);
+        }
+    }
+
+    public IObjectStore Store { get; }
+
+    public StoreLayout Layout { get; }
+
+    public ModelCatalog StoreCatalog => _storeCatalog;
+
+    public IModelCatalog Catalog { get; }
+
+    public DiskBlockCache Cache { get; }
+
+    public string CacheDirectory { get; }
+
+    /// <summary>Null when Hub ingest is off (HCPMODELFS_HUB_INGEST=off).</summary>
+    public IngestCoordinator? Ingest { get; }
+
+    public void Dispose()
+    {
+        Ingest?.Dispose();
+        Cache.Dispose();
+        _hubCatalog?.Dispose();
+        _storeCatalog.Dispose();
+        _hub?.Dispose();
+        (Store as IDisposable)?.Dispose();
+    }
+
+    private static string NodeIdFor(string cacheDirectory) =>
+        Environment.MachineName + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(cacheDirectory))))[..12];
+}
