@@ -158,6 +158,19 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     private async Task RunAsync(CancellationToken stop)
     {
+        IngestMetrics.Active.Add(1);
+        try
+        {
+            await RunAttemptsAsync(stop);
+        }
+        finally
+        {
+            IngestMetrics.Active.Add(-1);
+        }
+    }
+
+    private async Task RunAttemptsAsync(CancellationToken stop)
+    {
         var delay = _options.FirstRetryDelay;
         var following = false;
         var manifestKey = _publisher.Layout.ManifestKey(Org, Model, Commit);
@@ -202,6 +215,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
             catch (Exception ex) when (IsPermanent(ex))
             {
                 FailedAt = _time.GetUtcNow();
+                IngestMetrics.Failures.Add(1);
                 IngestLog.Abandoned(_logger, Name, Commit, ex.Message);
                 _completion.TrySetException(ex as IngestFailedException ?? new IngestFailedException($"Ingest of {Name} at {Commit} failed: {ex.Message}", ex));
                 return;
@@ -209,6 +223,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
             catch (Exception ex) when (ex is StoreException or HubException or IOException or OperationCanceledException or TimeoutException)
             {
                 // The store refusing writes or the Hub being down never stops readers: they read from the Hub.
+                IngestMetrics.Retries.Add(1);
                 IngestLog.Retrying(_logger, Name, Commit, ex is StoreException s ? s.Kind.ToString() : ex.GetType().Name, ex.Message, delay);
                 try
                 {
@@ -272,6 +287,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         }
 
         var seconds = Math.Max(_time.GetElapsedTime(started).TotalSeconds, 1e-3);
+        IngestMetrics.Commits.Add(1);
         IngestLog.Committed(_logger, Name, Commit, _files.Length, TotalBytes, seconds, TotalBytes / seconds / 1e6);
         try
         {
@@ -390,6 +406,8 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
         file.Complete(info.ETag);
         Interlocked.Add(ref _bytesStored, size);
+        IngestMetrics.BytesStored.Add(size);
+        IngestMetrics.FilesStored.Add(1);
         var seconds = Math.Max(_time.GetElapsedTime(started).TotalSeconds, 1e-3);
         IngestLog.FileStored(_logger, Name, file.File.Path, size, size / seconds / 1e6);
     }

@@ -252,6 +252,21 @@ public sealed class IngestMountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_store_that_refuses_writes_does_not_stop_reads_and_the_ingest_completes_once_it_accepts_them()
+    {
+        Proxy.AddRule(new FaultRule(FaultKind.InternalError) { Match = r => r.Method is "PUT" or "POST" });
+        var daemon = await StartAsync(NewDir("cache"));
+        await AssertAllFilesExactAsync(Path.Combine(daemon.MountPoint, Org, Name));
+        await WaitForAsync(() => Task.FromResult(daemon.Process.StandardError.Contains("retrying in", StringComparison.Ordinal)), "a retried ingest");
+        using var store = _rgw.CreateStore();
+        Assert.Null(await store.HeadAsync(ManifestKey, CancellationToken.None));
+
+        Proxy.ClearRules();
+        await WaitForAsync(async () => await store.HeadAsync(ManifestKey, CancellationToken.None) is not null, "the manifest");
+        await AssertStoreHoldsModelAsync(store);
+    }
+
+    [Fact]
     public async Task Wrong_bytes_from_the_Hub_commit_nothing_and_readers_get_EIO()
     {
         // Only ranges covering offset 5 MiB are corrupted: the shards, not the small files.
