@@ -24,15 +24,20 @@ public sealed class IngestMountTests : IAsyncLifetime
     private const string Name = "tiny-llm";
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(90);
     private readonly RgwFixture _rgw;
-    private readonly string _prefix = $"ing-{Guid.NewGuid():N}/";
-    private readonly List<string> _temp = [];
+    private readonly MountTestScratch _scratch;
     private readonly List<ModelFsDaemon> _daemons = [];
     private S3FaultProxy? _proxy;
     private FakeHubServer? _hub;
     private IReadOnlyList<FakeHubFile> _files = [];
     private string _commit = string.Empty;
 
-    public IngestMountTests(RgwFixture rgw) => _rgw = rgw;
+    public IngestMountTests(RgwFixture rgw)
+    {
+        _rgw = rgw;
+        _scratch = new MountTestScratch(rgw, $"ing-{Guid.NewGuid():N}/");
+    }
+
+    private string Prefix => _scratch.Prefix;
 
     private S3FaultProxy Proxy => _proxy!;
 
@@ -40,7 +45,7 @@ public sealed class IngestMountTests : IAsyncLifetime
 
     private Uri? _hubUri;
 
-    private string ModelKeyPrefix => $"{_prefix}{Org}/{Name}/";
+    private string ModelKeyPrefix => $"{Prefix}{Org}/{Name}/";
 
     public async Task InitializeAsync()
     {
@@ -67,22 +72,12 @@ public sealed class IngestMountTests : IAsyncLifetime
             await _hub.DisposeAsync();
         }
 
-        await DeletePrefixAsync();
         if (_proxy is not null)
         {
             await _proxy.DisposeAsync();
         }
 
-        foreach (var dir in _temp)
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        await _scratch.CleanUpAsync();
     }
 
     [Theory]
@@ -93,7 +88,7 @@ public sealed class IngestMountTests : IAsyncLifetime
         Proxy.HcpPersonality = hcp;
         // 1 MB/s per response: a 1 MiB block takes about a second, the whole model several.
         Hub.Faults.Add(FakeHubFault.Throttle(FakeHubRouteKind.Cdn, 1_000_000));
-        var daemon = await StartAsync(NewDir("cache"));
+        var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var modelDir = Path.Combine(daemon.MountPoint, Org, Name);
 
         // Listed from Hub metadata with exact sizes, and `ls -l` alone downloads nothing.
@@ -123,7 +118,7 @@ public sealed class IngestMountTests : IAsyncLifetime
         Assert.Equal(0, await daemon.StopAsync(Bounded));
         await Hub.DisposeAsync();
         _hub = null;
-        var second = await StartAsync(NewDir("cache"));
+        var second = await StartAsync(_scratch.NewDirectory("cache"));
         await AssertAllFilesExactAsync(Path.Combine(second.MountPoint, Org, Name));
     }
 
@@ -134,8 +129,8 @@ public sealed class IngestMountTests : IAsyncLifetime
     {
         Proxy.HcpPersonality = hcp;
         Hub.Faults.Add(FakeHubFault.Throttle(FakeHubRouteKind.Cdn, 4_000_000));
-        var first = await StartAsync(NewDir("cache"));
-        var second = await StartAsync(NewDir("cache"));
+        var first = await StartAsync(_scratch.NewDirectory("cache"));
+        var second = await StartAsync(_scratch.NewDirectory("cache"));
         await Task.WhenAll(
             AssertAllFilesExactAsync(Path.Combine(first.MountPoint, Org, Name)),
             AssertAllFilesExactAsync(Path.Combine(second.MountPoint, Org, Name)));
@@ -157,7 +152,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     public async Task The_lease_changes_hands_when_its_holder_is_killed()
     {
         Hub.Faults.Add(FakeHubFault.Throttle(FakeHubRouteKind.Cdn, 500_000));
-        var holder = await StartAsync(NewDir("cache"));
+        var holder = await StartAsync(_scratch.NewDirectory("cache"));
         var shard = _files.First(f => f.Path.EndsWith(".safetensors", StringComparison.Ordinal));
         var reading = ProcessRunner.ShellAsync($"dd if='{Path.Combine(holder.MountPoint, Org, Name, shard.Path)}' bs=4k count=1 status=none");
         using var store = _rgw.CreateStore();
@@ -166,7 +161,7 @@ public sealed class IngestMountTests : IAsyncLifetime
         Assert.True(await holder.Process.WaitForExitAsync(Bounded));
         await reading;
 
-        var successor = await StartAsync(NewDir("cache"));
+        var successor = await StartAsync(_scratch.NewDirectory("cache"));
         await AssertAllFilesExactAsync(Path.Combine(successor.MountPoint, Org, Name));
         await WaitForAsync(async () => await store.HeadAsync(ManifestKey, CancellationToken.None) is not null, "the manifest");
         await AssertStoreHoldsModelAsync(store);
@@ -180,7 +175,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     {
         Proxy.HcpPersonality = hcp;
         Hub.Faults.Add(FakeHubFault.Throttle(FakeHubRouteKind.Cdn, 1_000_000));
-        var cacheDir = NewDir("cache");
+        var cacheDir = _scratch.NewDirectory("cache");
         var first = await StartAsync(cacheDir);
         var shards = _files.Where(f => f.Path.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
         var reading = ProcessRunner.ShellAsync($"cat '{Path.Combine(first.MountPoint, Org, Name, shards[0].Path)}' > /dev/null");
@@ -244,7 +239,7 @@ public sealed class IngestMountTests : IAsyncLifetime
         Hub.Faults.Add(FakeHubFault.Status(FakeHubRouteKind.Cdn, 503, times: 2));
         Hub.Faults.Add(FakeHubFault.ResetAfter(FakeHubRouteKind.Cdn, 100_000, times: 3));
         Hub.Faults.Add(FakeHubFault.ExpiredSignature(times: 2));
-        var daemon = await StartAsync(NewDir("cache"));
+        var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         await AssertAllFilesExactAsync(Path.Combine(daemon.MountPoint, Org, Name));
         using var store = _rgw.CreateStore();
         await WaitForAsync(async () => await store.HeadAsync(ManifestKey, CancellationToken.None) is not null, "the manifest");
@@ -255,7 +250,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     public async Task A_store_that_refuses_writes_does_not_stop_reads_and_the_ingest_completes_once_it_accepts_them()
     {
         Proxy.AddRule(new FaultRule(FaultKind.InternalError) { Match = r => r.Method is "PUT" or "POST" });
-        var daemon = await StartAsync(NewDir("cache"));
+        var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         await AssertAllFilesExactAsync(Path.Combine(daemon.MountPoint, Org, Name));
         await WaitForAsync(() => Task.FromResult(daemon.Process.StandardError.Contains("retrying in", StringComparison.Ordinal)), "a retried ingest");
         using var store = _rgw.CreateStore();
@@ -271,7 +266,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     {
         // Only ranges covering offset 5 MiB are corrupted: the shards, not the small files.
         Hub.Faults.Add(FakeHubFault.WrongBytes(FakeHubRouteKind.Cdn, 5L << 20));
-        var daemon = await StartAsync(NewDir("cache"));
+        var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var shard = _files.First(f => f.Path.EndsWith(".safetensors", StringComparison.Ordinal));
         var read = await ProcessRunner.ShellAsync($"cat '{Path.Combine(daemon.MountPoint, Org, Name, shard.Path)}' > /dev/null");
         Assert.NotEqual(0, read.ExitCode);
@@ -288,7 +283,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     [Fact]
     public async Task Gated_repo_without_a_token_is_EACCES_with_a_clear_log_line_and_no_retry_storm()
     {
-        var daemon = await StartAsync(NewDir("cache"), new() { ["HF_TOKEN"] = string.Empty });
+        var daemon = await StartAsync(_scratch.NewDirectory("cache"), new() { ["HF_TOKEN"] = string.Empty });
         var asked = 0;
         for (var i = 0; i < 5; i++)
         {
@@ -310,7 +305,7 @@ public sealed class IngestMountTests : IAsyncLifetime
     [Fact]
     public async Task Prefetch_command_ingests_without_a_mount_and_reports_by_exit_code()
     {
-        var env = Environment(NewDir("cache"));
+        var env = Environment(_scratch.NewDirectory("cache"));
         var ok = await ProcessRunner.RunAsync("dotnet", [ModelFsDaemon.Dll, "prefetch", $"{Org}/{Name}"], Bounded, env);
         Assert.True(ok.ExitCode == 0, ok.ToString());
         using var store = _rgw.CreateStore();
@@ -401,12 +396,12 @@ public sealed class IngestMountTests : IAsyncLifetime
             ["HCP_NAMESPACE"] = _rgw.Bucket,
             ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
             ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = _prefix,
+            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HF_ENDPOINT"] = _hubUri!.ToString().TrimEnd('/'),
             ["HF_TOKEN"] = ContractCatalog.Token,
-            ["HF_HOME"] = NewDir("hf-home"),
+            ["HF_HOME"] = _scratch.NewDirectory("hf-home"),
             ["HCPMODELFS_INGEST_LEASE_TTL"] = "3",
             ["HCPMODELFS_INGEST_POLL_INTERVAL"] = "0.5",
             ["HCPMODELFS_LOG_FORMAT"] = "text",
@@ -421,37 +416,9 @@ public sealed class IngestMountTests : IAsyncLifetime
 
     private async Task<ModelFsDaemon> StartAsync(string cacheDir, Dictionary<string, string>? extra = null)
     {
-        var daemon = await ModelFsDaemon.StartAsync(NewDir("mnt"), Environment(cacheDir, extra));
+        var daemon = await ModelFsDaemon.StartAsync(_scratch.NewDirectory("mnt"), Environment(cacheDir, extra));
         _daemons.Add(daemon);
         return daemon;
     }
 
-    private async Task DeletePrefixAsync()
-    {
-        using var store = _rgw.CreateStore();
-        using var cts = new CancellationTokenSource(Bounded);
-        await foreach (var upload in store.ListMultipartUploadsAsync(_prefix, cts.Token))
-        {
-            await store.AbortMultipartAsync(upload.Key, upload.UploadId, cts.Token);
-        }
-
-        var keys = new List<string>();
-        await foreach (var entry in store.ListAsync(_prefix, null, cts.Token))
-        {
-            keys.Add(entry.Key);
-        }
-
-        foreach (var key in keys)
-        {
-            await store.DeleteAsync(key, cts.Token);
-        }
-    }
-
-    private string NewDir(string what)
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"hcpfs-ing-{what}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        _temp.Add(dir);
-        return dir;
-    }
 }

@@ -19,12 +19,17 @@ public sealed class ModelMountTests : IAsyncLifetime
     private const int BlockSize = 4 << 20;
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(60);
     private readonly RgwFixture _rgw;
-    private readonly string _prefix = $"mnt-{Guid.NewGuid():N}/";
-    private readonly List<string> _temp = [];
+    private readonly MountTestScratch _scratch;
     private S3FaultProxy? _proxy;
     private PublishedModel? _model;
 
-    public ModelMountTests(RgwFixture rgw) => _rgw = rgw;
+    public ModelMountTests(RgwFixture rgw)
+    {
+        _rgw = rgw;
+        _scratch = new MountTestScratch(rgw, $"mnt-{Guid.NewGuid():N}/");
+    }
+
+    private string Prefix => _scratch.Prefix;
 
     private S3FaultProxy Proxy => _proxy!;
 
@@ -34,34 +39,24 @@ public sealed class ModelMountTests : IAsyncLifetime
     {
         _proxy = new S3FaultProxy(_rgw.Endpoint, _rgw.ExistsAsync);
         using var store = _rgw.CreateStore();
-        _model = await PublishedModel.PublishAsync(store, _prefix);
+        _model = await PublishedModel.PublishAsync(store, Prefix);
     }
 
     public async Task DisposeAsync()
     {
         _model?.Dispose();
-        await DeletePrefixAsync();
         if (_proxy is not null)
         {
             await _proxy.DisposeAsync();
         }
 
-        foreach (var dir in _temp)
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        await _scratch.CleanUpAsync();
     }
 
     [Fact]
     public async Task Published_model_is_listed_and_every_file_reads_back_byte_exact_with_exact_sizes()
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var root = daemon.MountPoint;
 
         Assert.Equal(PublishedModel.Org, (await Run("ls", root)).StandardOutput.Trim());
@@ -87,7 +82,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Random_mmap_reads_from_another_process_are_byte_exact()
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var (path, size, seed) = Model.Files[1];
         var file = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, path);
         var result = await ProcessRunner.RunAsync(
@@ -100,10 +95,10 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Eight_processes_reading_one_file_fetch_each_block_from_the_store_once()
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var (path, size, _) = Model.Files[1];
         var file = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, path);
-        var key = _prefix + $"{PublishedModel.Org}/{PublishedModel.Name}/{Model.Manifest.Commit}/{path}";
+        var key = Prefix + $"{PublishedModel.Org}/{PublishedModel.Name}/{Model.Manifest.Commit}/{path}";
         Proxy.ClearLog();
 
         var readers = Enumerable.Range(0, 8).Select(_ => ProcessRunner.RunAsync("sha256sum", [file], TimeSpan.FromMinutes(3))).ToArray();
@@ -123,7 +118,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Restarted_daemon_rereads_a_cached_model_with_zero_data_GETs()
     {
-        var cache = NewDir("cache");
+        var cache = _scratch.NewDirectory("cache");
         var modelDir = Path.Combine(PublishedModel.Org, PublishedModel.Name);
         await using (var first = await StartAsync(cache))
         {
@@ -150,7 +145,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Corrupted_cached_block_is_detected_refetched_and_never_served()
     {
-        var cache = NewDir("cache");
+        var cache = _scratch.NewDirectory("cache");
         var (path, _, _) = Model.Files[1];
         var relative = Path.Combine(PublishedModel.Org, PublishedModel.Name, path);
         await using (var first = await StartAsync(cache))
@@ -179,7 +174,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Cache_smaller_than_the_model_keeps_reads_correct_while_evicting()
     {
-        await using var daemon = await StartAsync(NewDir("cache"), new() { ["MODEL_CACHE_MAX_SIZE"] = "12MiB" });
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"), new() { ["MODEL_CACHE_MAX_SIZE"] = "12MiB" });
         var modelDir = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name);
         for (var pass = 0; pass < 2; pass++)
         {
@@ -201,7 +196,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [InlineData("acme/tiny-llm@..%2Fescape")]
     public async Task Invalid_names_are_enoent_without_any_store_request(string name)
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         Proxy.ClearLog();
         var result = await Run("stat", Path.Combine(daemon.MountPoint, name));
         Assert.NotEqual(0, result.ExitCode);
@@ -213,7 +208,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task A_dead_store_gives_eio_within_bounded_time_not_a_hang()
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var (path, _, _) = Model.Files[2];
         var file = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, path);
         Assert.Equal(0, (await Run("stat", file)).ExitCode); // names resolved while the store is up
@@ -230,7 +225,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Plain_folder_without_managed_layout_is_listed_and_read()
     {
-        var plainPrefix = _prefix + "plainorg/plain-model/";
+        var plainPrefix = Prefix + "plainorg/plain-model/";
         var content = new byte[(3 << 20) + 5];
         SyntheticContent.Fill(77, 0, content);
         using (var cts = new CancellationTokenSource(Bounded))
@@ -247,7 +242,7 @@ public sealed class ModelMountTests : IAsyncLifetime
             }
         }
 
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var dir = Path.Combine(daemon.MountPoint, "plainorg", "plain-model");
         var listing = await ProcessRunner.ShellAsync($"cd '{dir}' && find . -printf '%P|%y|%s\\n' | LC_ALL=C sort");
         // C-locale order: '/' (0x2F) sorts before '|' (0x7C); the folder marker "sub/" is not a file.
@@ -261,7 +256,7 @@ public sealed class ModelMountTests : IAsyncLifetime
     [Fact]
     public async Task Model_at_commit_is_reachable_by_path_but_not_listed()
     {
-        await using var daemon = await StartAsync(NewDir("cache"));
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
         var org = Path.Combine(daemon.MountPoint, PublishedModel.Org);
         var pinned = Path.Combine(org, $"{PublishedModel.Name}@{Model.Manifest.Commit}", "config.json");
         Assert.Equal(Model.Sha256("config.json"), (await Run("sha256sum", pinned)).StandardOutput[..64]);
@@ -271,22 +266,6 @@ public sealed class ModelMountTests : IAsyncLifetime
     }
 
     /// <summary>Each test's objects go when it ends: the test RGW keeps everything in RAM.</summary>
-    private async Task DeletePrefixAsync()
-    {
-        using var store = _rgw.CreateStore();
-        using var cts = new CancellationTokenSource(Bounded);
-        var keys = new List<string>();
-        await foreach (var entry in store.ListAsync(_prefix, null, cts.Token))
-        {
-            keys.Add(entry.Key);
-        }
-
-        foreach (var key in keys)
-        {
-            await store.DeleteAsync(key, cts.Token);
-        }
-    }
-
     private async Task<ModelFsDaemon> StartAsync(string cacheDir, Dictionary<string, string>? extra = null)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -295,7 +274,7 @@ public sealed class ModelMountTests : IAsyncLifetime
             ["HCP_NAMESPACE"] = _rgw.Bucket,
             ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
             ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = _prefix,
+            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "4MiB",
             // These tests are about the store alone; a missing model must not go looking for huggingface.co.
@@ -306,15 +285,9 @@ public sealed class ModelMountTests : IAsyncLifetime
             env[k] = v;
         }
 
-        return await ModelFsDaemon.StartAsync(NewDir("mnt"), env);
+        return await ModelFsDaemon.StartAsync(_scratch.NewDirectory("mnt"), env);
     }
 
-    private string NewDir(string what)
-    {
-        var dir = Directory.CreateTempSubdirectory($"hcpfs-{what}-").FullName;
-        _temp.Add(dir);
-        return dir;
-    }
 
     /// <summary>A GET of a model file's bytes (not the manifest, which is metadata).</summary>
     private static bool IsFileGet(ProxyRequest r) =>
