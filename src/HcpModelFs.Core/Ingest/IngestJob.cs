@@ -509,19 +509,20 @@ public sealed class IngestJob : IBlockSource, IDisposable
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var gitSha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-            // Regular git files are checked by their blob id: sha1("blob <size>\0" + content).
-            gitSha1.AppendData(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"blob {id.Size}\0")));
+            // Regular git files are checked by their blob id: sha1("blob <size>\0" + content). LFS files (the big
+            // ones) need only their sha256: a second hash of every byte would cost CPU the upload needs.
+            using var gitSha1 = file.Hub.LfsSha256 is null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA1) : null;
+            gitSha1?.AppendData(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"blob {id.Size}\0")));
             for (long offset = 0; offset < id.Size; offset += blockSize)
             {
                 var length = (int)Math.Min(blockSize, id.Size - offset);
                 await ReadThroughCacheAsync(file, offset, buffer.AsMemory(0, length), ct);
                 sha256.AppendData(buffer, 0, length);
-                gitSha1.AppendData(buffer, 0, length);
+                gitSha1?.AppendData(buffer, 0, length);
             }
 
             var actual = Convert.ToHexStringLower(sha256.GetHashAndReset());
-            var blob = Convert.ToHexStringLower(gitSha1.GetHashAndReset());
+            var blob = gitSha1 is null ? null : Convert.ToHexStringLower(gitSha1.GetHashAndReset());
             var reason = file.Hub.LfsSha256 is { } expected
                 ? string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase) ? null : $"sha256 {actual}, the Hub says {expected}"
                 : string.Equals(blob, file.Hub.GitOid, StringComparison.OrdinalIgnoreCase) ? null : $"git blob {blob}, the Hub says {file.Hub.GitOid}";
