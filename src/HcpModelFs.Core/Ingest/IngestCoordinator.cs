@@ -50,8 +50,6 @@ public sealed class IngestCoordinator : IDisposable
     /// <summary>Raised (on a pool thread) when a job's revision is committed in the store.</summary>
     public event Action<IngestJob>? Committed;
 
-    public ICollection<IngestJob> Jobs => _jobs.Values;
-
     /// <summary>The job of <paramref name="revision"/> (a revision from the Hub), created but not started.</summary>
     public IngestJob GetJob(ModelRevision revision)
     {

@@ -95,14 +95,10 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     public string Name => _revision.Org + "/" + _revision.Model;
 
-    public ModelRevision Revision => _revision;
-
     /// <summary>Completes when the revision is committed in the store (by us or another node); faults when abandoned.</summary>
     public Task Completion => _completion.Task;
 
     public bool IsCommitted => _committed;
-
-    public bool IsFailed => _completion.Task.IsFaulted;
 
     public DateTimeOffset? FailedAt { get; private set; }
 
@@ -121,8 +117,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
             _ = Task.Run(() => RunAsync(_stopToken));
         }
     }
-
-    public void Stop() => _stop.Cancel();
 
     /// <summary>Stops the job; work still unwinding sees a cancelled token, never a disposed one.</summary>
     public void Dispose()

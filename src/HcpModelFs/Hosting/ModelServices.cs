@@ -59,8 +59,6 @@ internal sealed class ModelServices : IDisposable
 
     public StoreLayout Layout { get; }
 
-    public ModelCatalog StoreCatalog => _storeCatalog;
-
     public IModelCatalog Catalog { get; }
 
     public DiskBlockCache Cache { get; }
