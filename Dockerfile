@@ -10,9 +10,9 @@ COPY src/HcpModelFs.Core/HcpModelFs.Core.csproj src/HcpModelFs.Core/
 COPY src/HcpModelFs.Fuse/HcpModelFs.Fuse.csproj src/HcpModelFs.Fuse/
 COPY src/HcpModelFs.Hub/HcpModelFs.Hub.csproj src/HcpModelFs.Hub/
 COPY src/HcpModelFs.Store/HcpModelFs.Store.csproj src/HcpModelFs.Store/
-RUN dotnet restore src/HcpModelFs/HcpModelFs.csproj
+RUN dotnet restore src/HcpModelFs/HcpModelFs.csproj -r linux-x64
 COPY src/ src/
-RUN dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release --no-restore -o /app
+RUN dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0
 RUN apt-get update && apt-get install -y --no-install-recommends fuse3 ca-certificates \

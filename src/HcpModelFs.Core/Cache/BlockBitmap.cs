@@ -40,6 +40,29 @@ internal sealed class BlockBitmap
         }
     }
 
+    /// <summary>The first clear bit in [<paramref name="from"/>, <paramref name="to"/>), or -1: a word at a time.</summary>
+    public long FirstClear(long from, long to)
+    {
+        to = Math.Min(to, Count);
+        var index = from;
+        while (index < to)
+        {
+            var word = ~Volatile.Read(ref _words[index >> 6]) >> (int)(index & 63);
+            if (word != 0)
+            {
+                var found = index + System.Numerics.BitOperations.TrailingZeroCount(word);
+                return found < to ? found : -1;
+            }
+
+            index = (index | 63) + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether every bit is set.</summary>
+    public bool AllSet() => FirstClear(0, Count) < 0;
+
     public void SetAll()
     {
         for (long i = 0; i < Count; i++)

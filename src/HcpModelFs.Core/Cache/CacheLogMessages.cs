@@ -42,4 +42,8 @@ internal static partial class CacheLogMessages
 
     [LoggerMessage(EventId = 4109, Level = LogLevel.Warning, Message = "Could not delete cache file {Path}")]
     public static partial void DeleteFailed(this ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 4110, Level = LogLevel.Warning,
+        Message = "Block {Block} of {Key} (etag {ETag}) from the source has CRC32C {Actual:x8}, the manifest recorded {Expected:x8} (attempt {Attempt}); not cached")]
+    public static partial void FetchedBlockMismatch(this ILogger logger, string key, string etag, long block, uint expected, uint actual, int attempt);
 }

@@ -1,79 +1,39 @@
-// Design note — the local disk block cache.
+// The local disk block cache: reads through the cache, fetching missing blocks once (single flight) and committing
+// them. The parts it coordinates each do one job: CacheDirectory (files on disk, restart scan, trash), CacheLedger
+// (which objects, their bytes and users, LRU eviction), CachedObject (one object's open files, bitmaps and CRCs),
+// WholeFileHasher (SHA-256 of objects without per-block checksums), BackgroundWork and CacheCounters.
 //
-// Layout: <Directory>/objects/<stem> is a sparse data file per object (stem = SHA-256 of key + etag), each block
-// written at its own offset with pwrite; <stem>.meta is its sidecar (header, then one 8-byte slot per block:
-// presence marker + CRC32C; see BlockSidecar). <Directory>/trash/ holds evicted files until they are unlinked.
+// Integrity: every block fetched is CRC32C'd in the pass that writes it and, when the manifest recorded per-block
+// CRCs at upload or ingest, checked against them before anyone sees it (end to end, no second pass over the bytes).
+// A block found on disk is checked against its recorded CRC the first time this process reads it, then remembered as
+// verified so steady-state reads do not re-checksum 8 MiB. Objects without per-block CRCs but with a SHA-256 are
+// hashed once in the background when complete; a mismatch drops them.
 //
-// Visibility: a block becomes readable only in this order — data pwritten, slot pwritten, then the in-memory
-// present bit flipped (after the CRC is stored). Readers check the bit without a lock, so whatever they see set
-// has its bytes and checksum behind it. Dropping goes the other way round (bit first, then slot).
-//
-// Crash safety without fsync: the sidecar header is written when the object is first opened, before any slot. A
-// crash can leave data without a slot (the block is simply missing) or a slot whose data never reached the disk
-// (its CRC fails on first read). Both cost one refetch; neither can serve wrong bytes, because every present block
-// is checked against its CRC the first time this process reads it, and then remembered as verified so steady-state
-// 128 KiB reads do not re-checksum 8 MiB. A complete object with a known SHA-256 is hashed once in the background.
-//
-// Eviction: by whole object, least recently used first (a global use sequence, not wall time, so tests are
-// deterministic), triggered when a new block would cross the byte limit or the free-disk floor. An object is never
-// evicted while pinned (open files) or while any read, fetch or verification holds it (ActiveOperations, taken under
-// the same lock eviction decides under), so the blocks a reader waits for stay put. If nothing is evictable the
-// cache overshoots rather than fail a read, and says so once. Files of an evicted object are renamed into trash/
-// under the lock (so a new entry for the same object can never open them) and unlinked outside it.
-//
-// Memory: per object only the two bitmaps and the CRC array; one pooled block-sized buffer per fetch in flight. The
-// hit path takes the lock briefly for the lease, and preads into the caller's buffer without allocating.
+// Memory: per object only two bitmaps and the CRC arrays; one pooled block-sized buffer per fetch in flight. The hit
+// path takes the ledger lock for the lease and preads into the caller's buffer without allocating.
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Win32.SafeHandles;
 
 namespace HcpModelFs.Core.Cache;
 
 /// <summary>An <see cref="IBlockCache"/> on local disk: a sparse file plus a checksummed sidecar per object.</summary>
 public sealed class DiskBlockCache : IBlockCache
 {
-    private const string ObjectsDirectoryName = "objects";
-    private const string TrashDirectoryName = "trash";
-    private const string MetaExtension = ".meta";
-    private const int StemLength = 40;
-    private const int VerifyChunkSize = 1024 * 1024;
     private const int MaxBlockSize = 1024 * 1024 * 1024;
+    private const int FetchAttempts = 2;
 
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private readonly string _directory;
-    private readonly string _objectsDirectory;
-    private readonly string _trashDirectory;
+    private readonly CacheDirectory _files;
+    private readonly CacheLedger _ledger;
+    private readonly CacheCounters _counters = new();
+    private readonly BackgroundWork _background = new();
     private readonly int _blockSize;
-    private readonly long _maxBytes;
-    private readonly long _minFreeBytes;
-    private readonly Func<string, long> _freeSpace;
     private readonly SemaphoreSlim? _fetchLimiter;
     private readonly ArrayPool<byte> _pool;
     private readonly SingleFlight<BlockKey> _flights = new();
     private readonly CancellationTokenSource _shutdown = new();
-
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, CacheEntry> _byStem = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Key, string ETag), CacheEntry> _byId = [];
-    private readonly List<Task> _background = [];
-    private long _totalBytes;
-    private long _useSequence;
-    private long _trashSequence;
-    private bool _overLimitLogged;
-
-    private long _hits;
-    private long _misses;
-    private long _fetches;
-    private long _evictions;
-    private long _corruptBlocks;
-    private long _verificationsPassed;
-    private long _verificationsFailed;
-    private long _checksumChecks;
     private int _disposed;
 
     public DiskBlockCache(DiskBlockCacheOptions options, ILogger<DiskBlockCache>? logger = null, TimeProvider? timeProvider = null)
@@ -88,66 +48,45 @@ public sealed class DiskBlockCache : IBlockCache
         }
 
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
-        _directory = Path.GetFullPath(options.Directory);
-        _objectsDirectory = Path.Combine(_directory, ObjectsDirectoryName);
-        _trashDirectory = Path.Combine(_directory, TrashDirectoryName);
         _blockSize = options.BlockSize;
-        _maxBytes = options.MaxBytes > 0 ? options.MaxBytes : 0;
-        _freeSpace = options.AvailableFreeSpaceProbe ?? AvailableFreeSpace;
         _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
-        _minFreeBytes = options.MinFreeDiskBytes ?? TenPercentOfDisk(_directory);
         if (options.MaxConcurrentFetches is { } maxFetches)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFetches);
             _fetchLimiter = new SemaphoreSlim(maxFetches, maxFetches);
         }
 
-        System.IO.Directory.CreateDirectory(_objectsDirectory);
-        System.IO.Directory.CreateDirectory(_trashDirectory);
-        EmptyTrash();
-        ScanObjects();
-        _logger.CacheOpened(_directory, _byStem.Count, _totalBytes, _maxBytes, _minFreeBytes);
+        _files = new CacheDirectory(options.Directory, _logger);
+        _files.EmptyTrash();
+        var minFree = options.MinFreeDiskBytes ?? TenPercentOfDisk(_files.Root);
+        _ledger = new CacheLedger(
+            _files, options.MaxBytes > 0 ? options.MaxBytes : 0, minFree,
+            options.AvailableFreeSpaceProbe ?? AvailableFreeSpace, timeProvider ?? TimeProvider.System, _logger, _counters);
+        var (bytes, objects) = _ledger.Totals;
+        _logger.CacheOpened(_files.Root, objects, bytes, _ledger.MaxBytes, minFree);
     }
 
     /// <inheritdoc />
     public int BlockSize => _blockSize;
 
     /// <summary>The cache's root directory (absolute).</summary>
-    public string Directory => _directory;
+    public string Directory => _files.Root;
 
     /// <inheritdoc />
     public CacheStatistics Statistics
     {
         get
         {
-            long bytes;
-            int objects;
-            lock (_lock)
-            {
-                bytes = _totalBytes;
-                objects = _byStem.Count;
-            }
-
-            return new CacheStatistics(
-                bytes,
-                objects,
-                Interlocked.Read(ref _hits),
-                Interlocked.Read(ref _misses),
-                Interlocked.Read(ref _fetches),
-                Interlocked.Read(ref _evictions),
-                Interlocked.Read(ref _corruptBlocks),
-                Interlocked.Read(ref _verificationsPassed),
-                Interlocked.Read(ref _verificationsFailed),
-                _maxBytes);
+            var (bytes, objects) = _ledger.Totals;
+            return _counters.Snapshot(bytes, objects, _ledger.MaxBytes);
         }
     }
 
     /// <summary>The free-disk floor in effect (explicit, or 10 % of the file system).</summary>
-    internal long MinFreeDiskBytes => _minFreeBytes;
+    internal long MinFreeDiskBytes => _ledger.MinFreeBytes;
 
     /// <summary>Blocks whose bytes were read back and checked against their CRC (tests: verified once per process).</summary>
-    internal long ChecksumChecks => Interlocked.Read(ref _checksumChecks);
+    internal long ChecksumChecks => Interlocked.Read(ref _counters.ChecksumChecks);
 
     /// <inheritdoc />
     /// <remarks>
@@ -170,21 +109,21 @@ public sealed class DiskBlockCache : IBlockCache
         var handedOff = false;
         try
         {
-            EnsureLoaded(entry);
+            var data = EnsureLoaded(entry);
             var done = 0;
             while (done < length)
             {
                 var position = offset + done;
                 var block = position / _blockSize;
-                if (!entry.IsReadable(block))
+                if (!data.IsReadable(block))
                 {
                     handedOff = true;
-                    return ReadSlowAsync(entry, id, offset, done, destination[..length], source, cancellationToken);
+                    return ReadSlowAsync(entry, data, id, offset, done, destination[..length], source, cancellationToken);
                 }
 
-                Interlocked.Increment(ref _hits);
+                Interlocked.Increment(ref _counters.Hits);
                 var count = (int)Math.Min(length - done, ((block + 1) * _blockSize) - position);
-                ReadPresent(entry, destination.Span.Slice(done, count), position);
+                data.ReadPresent(destination.Span.Slice(done, count), position);
                 done += count;
             }
 
@@ -194,54 +133,8 @@ public sealed class DiskBlockCache : IBlockCache
         {
             if (!handedOff)
             {
-                Release(entry);
+                _ledger.Release(entry);
             }
-        }
-    }
-
-    /// <summary>The rest of a read from <paramref name="done"/> on, fetching or checking blocks; releases the lease.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadSlowAsync(
-        CacheEntry entry,
-        CacheObjectId id,
-        long offset,
-        int done,
-        Memory<byte> destination,
-        IBlockSource source,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (done < destination.Length)
-            {
-                var position = offset + done;
-                var block = position / _blockSize;
-                var count = (int)Math.Min(destination.Length - done, ((block + 1) * _blockSize) - position);
-                if (entry.IsReadable(block) || entry.Present!.Get(block))
-                {
-                    Interlocked.Increment(ref _hits);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _misses);
-                }
-
-                // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have
-                // been dropped again (whole-file mismatch) before this reader got to it.
-                while (!entry.IsReadable(block))
-                {
-                    await MaterializeAsync(entry, id, block, source, verify: true, cancellationToken);
-                }
-
-                ReadPresent(entry, destination.Span.Slice(done, count), position);
-                done += count;
-            }
-
-            return destination.Length;
-        }
-        finally
-        {
-            Release(entry);
         }
     }
 
@@ -256,15 +149,15 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            EnsureLoaded(entry);
-            if (!entry.Present!.Get(blockIndex))
+            var data = EnsureLoaded(entry);
+            if (!data.Present.Get(blockIndex))
             {
-                await MaterializeAsync(entry, id, blockIndex, source, verify: false, cancellationToken);
+                await MaterializeAsync(entry, data, id, blockIndex, source, verify: false, cancellationToken);
             }
         }
         finally
         {
-            Release(entry);
+            _ledger.Release(entry);
         }
     }
 
@@ -273,15 +166,39 @@ public sealed class DiskBlockCache : IBlockCache
     {
         ArgumentNullException.ThrowIfNull(id);
         ValidateBlockIndex(id, blockIndex);
+        return FirstMissingBlock(id, blockIndex, blockIndex + 1) < 0;
+    }
+
+    /// <inheritdoc />
+    public long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromBlock);
         var entry = Acquire(id);
         try
         {
-            EnsureLoaded(entry);
-            return entry.Present!.Get(blockIndex);
+            return EnsureLoaded(entry).Present.FirstClear(fromBlock, toBlock);
         }
         finally
         {
-            Release(entry);
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <inheritdoc />
+    public bool TryGetVerifiedFile(CacheObjectId id, out string path)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var entry = Acquire(id);
+        try
+        {
+            var data = EnsureLoaded(entry);
+            path = data.DataPath;
+            return data.IsCompleteAndVerified;
+        }
+        finally
+        {
+            _ledger.Release(entry);
         }
     }
 
@@ -289,58 +206,21 @@ public sealed class DiskBlockCache : IBlockCache
     public IDisposable Pin(CacheObjectId id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            var entry = GetOrAddLocked(id);
-            entry.Pins++;
-            entry.LastUse = ++_useSequence;
-            return new PinLease(this, entry);
-        }
+        ThrowIfDisposed();
+        return _ledger.Pin(id);
     }
 
     /// <summary>Evicts every object that is not pinned or in use; returns how many were removed.</summary>
     public int Clear()
     {
-        List<CacheEntry> removed = [];
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            foreach (var entry in _byStem.Values)
-            {
-                if (entry.Pins == 0 && entry.ActiveOperations == 0)
-                {
-                    removed.Add(entry);
-                }
-            }
-
-            foreach (var entry in removed)
-            {
-                _totalBytes -= entry.Bytes;
-                RemoveLocked(entry);
-            }
-        }
-
-        EmptyTrash();
-        return removed.Count;
+        ThrowIfDisposed();
+        var removed = _ledger.Clear();
+        _files.EmptyTrash();
+        return removed;
     }
 
     /// <summary>The objects the cache knows, for tools.</summary>
-    public IReadOnlyList<CachedObjectInfo> GetObjects()
-    {
-        lock (_lock)
-        {
-            var list = new List<CachedObjectInfo>(_byStem.Count);
-            foreach (var e in _byStem.Values)
-            {
-                list.Add(new CachedObjectInfo(
-                    e.Stem, e.Id?.Key, e.Id?.ETag, e.Id?.Size, e.Bytes, e.PresentBlocks, e.Loaded, e.Pins,
-                    e.LastAccessUtc == default ? null : e.LastAccessUtc));
-            }
-
-            return list;
-        }
-    }
+    public IReadOnlyList<CachedObjectInfo> GetObjects() => _ledger.Snapshot();
 
     public void Dispose()
     {
@@ -350,139 +230,101 @@ public sealed class DiskBlockCache : IBlockCache
         }
 
         _shutdown.Cancel();
-        Task[] pending;
-        lock (_lock)
-        {
-            pending = [.. _background];
-        }
-
-        try
-        {
-            Task.WaitAll(pending, TimeSpan.FromSeconds(30));
-        }
-        catch (AggregateException)
-        {
-            // Fetch failures went to their readers; verification failures were logged.
-        }
-
-        lock (_lock)
-        {
-            foreach (var entry in _byStem.Values)
-            {
-                entry.CloseFiles();
-            }
-        }
-
+        _background.WaitAll(TimeSpan.FromSeconds(30));
+        _ledger.CloseAll();
         _shutdown.Dispose();
         _fetchLimiter?.Dispose();
     }
 
     /// <summary>Completes when work started so far (fetches, whole-file hashes, trash unlinks) has finished.</summary>
-    internal async Task WhenBackgroundIdleAsync()
-    {
-        Task[] pending;
-        lock (_lock)
-        {
-            pending = [.. _background];
-        }
-
-        try
-        {
-            await Task.WhenAll(pending);
-        }
-        catch (Exception)
-        {
-            // Failures were reported to their callers or logged; this only waits.
-        }
-    }
+    internal Task WhenBackgroundIdleAsync() => _background.WhenIdleAsync();
 
     /// <summary>Path of the data file of an object.</summary>
-    internal string DataPathOf(CacheObjectId id) => Path.Combine(_objectsDirectory, StemOf(id));
+    internal string DataPathOf(CacheObjectId id) => _files.DataPathOf(CacheDirectory.StemOf(id));
 
     /// <summary>Path of the sidecar of an object.</summary>
-    internal string SidecarPathOf(CacheObjectId id) => DataPathOf(id) + MetaExtension;
+    internal string SidecarPathOf(CacheObjectId id) => _files.MetaPathOf(CacheDirectory.StemOf(id));
 
-    /// <summary>File name stem of an object: hex of SHA-256(UTF-8 key, NUL, UTF-8 etag), 40 characters.</summary>
-    internal static string StemOf(CacheObjectId id)
+    /// <summary>The rest of a read from <paramref name="done"/> on, fetching or checking blocks; releases the lease.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadSlowAsync(
+        CacheEntry entry,
+        CachedObject data,
+        CacheObjectId id,
+        long offset,
+        int done,
+        Memory<byte> destination,
+        IBlockSource source,
+        CancellationToken cancellationToken)
     {
-        var bytes = Encoding.UTF8.GetBytes(id.Key + "\0" + id.ETag);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes))[..StemLength];
+        try
+        {
+            while (done < destination.Length)
+            {
+                var position = offset + done;
+                var block = position / _blockSize;
+                var count = (int)Math.Min(destination.Length - done, ((block + 1) * _blockSize) - position);
+                if (data.Present.Get(block))
+                {
+                    Interlocked.Increment(ref _counters.Hits);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _counters.Misses);
+                }
+
+                // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have
+                // been dropped again (whole-file mismatch) before this reader got to it.
+                while (!data.IsReadable(block))
+                {
+                    await MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken);
+                }
+
+                data.ReadPresent(destination.Span.Slice(done, count), position);
+                done += count;
+            }
+
+            return destination.Length;
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
     }
 
     private Task MaterializeAsync(
-        CacheEntry entry, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
+        CacheEntry entry, CachedObject data, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
         => _flights.RunAsync(
             new BlockKey(entry, block),
-            token => Track(LoadBlockAsync(entry, id, block, source, verify, token)),
+            token => _background.Track(LoadBlockAsync(entry, data, id, block, source, verify, token)),
             cancellationToken);
-
-    /// <summary>Remembers work that may outlive its callers, so shutdown (and tests) can wait for it.</summary>
-    private Task Track(Task task)
-    {
-        lock (_lock)
-        {
-            TrackLocked(task);
-        }
-
-        return task;
-    }
-
-    private void TrackLocked(Task task)
-    {
-        if (!task.IsCompleted)
-        {
-            _background.RemoveAll(static t => t.IsCompleted);
-            _background.Add(task);
-        }
-    }
 
     /// <summary>
     /// The single-flight work for one block: check a present block's CRC (first read in this process), or fetch it
     /// from the source and commit it. Holds its own lease on the entry because it may outlive the readers.
     /// </summary>
     private async Task LoadBlockAsync(
-        CacheEntry entry, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
+        CacheEntry entry, CachedObject data, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
     {
-        lock (_lock)
-        {
-            entry.ActiveOperations++;
-        }
-
+        _ledger.Hold(entry);
         try
         {
-            if (entry.IsReadable(block) || (!verify && entry.Present!.Get(block)))
+            if (data.IsReadable(block) || (!verify && data.Present.Get(block)))
             {
                 return;
             }
 
             var length = BlockLength(id.Size, block);
-            var position = block * _blockSize;
             var buffer = _pool.Rent(length);
             try
             {
-                if (entry.Present!.Get(block) && CheckPresentBlock(entry, block, buffer.AsSpan(0, length)))
+                if (data.Present.Get(block) && CheckPresentBlock(entry, data, block, buffer.AsSpan(0, length)))
                 {
                     return;
                 }
 
-                // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-                if (_fetchLimiter is not null)
-                {
-                    await _fetchLimiter.WaitAsync(linked.Token);
-                }
-
-                try
-                {
-                    Interlocked.Increment(ref _fetches);
-                    await source.ReadAsync(id, position, buffer.AsMemory(0, length), linked.Token);
-                }
-                finally
-                {
-                    _fetchLimiter?.Release();
-                }
-
-                StoreBlock(entry, block, buffer.AsSpan(0, length));
+                var crc = await FetchAsync(data, id, block, source, buffer.AsMemory(0, length), cancellationToken);
+                StoreBlock(entry, data, block, buffer.AsSpan(0, length), crc);
             }
             finally
             {
@@ -491,56 +333,98 @@ public sealed class DiskBlockCache : IBlockCache
         }
         finally
         {
-            Release(entry);
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <summary>
+    /// Reads a block from the source and returns its CRC32C, checked against the manifest's when there is one: a
+    /// mismatch is fetched once more (a torn transfer), then fails the read. Nothing wrong is ever committed.
+    /// </summary>
+    private async Task<uint> FetchAsync(
+        CachedObject data, CacheObjectId id, long block, IBlockSource source, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (_fetchLimiter is not null)
+            {
+                await _fetchLimiter.WaitAsync(linked.Token);
+            }
+
+            try
+            {
+                Interlocked.Increment(ref _counters.Fetches);
+                await source.ReadAsync(id, block * _blockSize, buffer, linked.Token);
+            }
+            finally
+            {
+                _fetchLimiter?.Release();
+            }
+
+            var crc = Crc32C.Compute(buffer.Span);
+            if (data.Expected is not { } expected || expected[block] == crc)
+            {
+                return crc;
+            }
+
+            Interlocked.Increment(ref _counters.CorruptBlocks);
+            _logger.FetchedBlockMismatch(id.Key, id.ETag, block, expected[block], crc, attempt);
+            if (attempt == FetchAttempts)
+            {
+                throw new IOException($"Block {block} of {id.Key} does not match the checksum recorded when it was stored.");
+            }
         }
     }
 
     /// <summary>Reads a present block back and checks its CRC; on mismatch drops it and returns false.</summary>
-    private bool CheckPresentBlock(CacheEntry entry, long block, Span<byte> buffer)
+    private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, Span<byte> buffer)
     {
-        Interlocked.Increment(ref _checksumChecks);
-        var expected = entry.Crcs![block];
+        Interlocked.Increment(ref _counters.ChecksumChecks);
+        var expected = data.Crcs[block];
         uint actual = 0;
-        var complete = TryReadExactly(entry.Data!, buffer, block * _blockSize);
-        if (complete)
+        if (data.TryReadExactly(buffer, block * _blockSize))
         {
             actual = Crc32C.Compute(buffer);
             if (actual == expected)
             {
-                entry.Verified!.Set(block);
+                data.Verified.Set(block);
                 return true;
             }
         }
 
-        DropBlock(entry, block);
-        Interlocked.Increment(ref _corruptBlocks);
-        var id = entry.Id!;
-        _logger.CorruptBlock(id.Key, id.ETag, block, expected, actual);
+        DropBlock(entry, data, block);
+        Interlocked.Increment(ref _counters.CorruptBlocks);
+        _logger.CorruptBlock(entry.Id!.Key, entry.Id.ETag, block, expected, actual);
         return false;
     }
 
     /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last).</summary>
-    private void StoreBlock(CacheEntry entry, long block, ReadOnlySpan<byte> data)
+    private void StoreBlock(CacheEntry entry, CachedObject data, long block, ReadOnlySpan<byte> bytes, uint crc)
     {
-        var crc = Crc32C.Compute(data);
-        ReserveSpace(entry, data.Length);
+        if (_ledger.Reserve(entry, bytes.Length))
+        {
+            // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
+            _background.Track(Task.Run(_files.EmptyTrash));
+        }
+
         var committed = false;
         try
         {
-            RandomAccess.Write(entry.Data!, data, block * _blockSize);
-            entry.Sidecar!.WriteSlot(block, crc);
-            lock (_lock)
+            data.WriteBlock(block, _blockSize, bytes, crc);
+            lock (_ledger.SyncRoot)
             {
-                entry.Crcs![block] = crc;
-                entry.Verified!.Set(block);
-                if (entry.Present!.Set(block))
+                data.Crcs[block] = crc;
+                data.Verified.Set(block);
+                if (data.Present.Set(block))
                 {
                     committed = true;
-                    entry.Bytes += data.Length;
+                    entry.Bytes += bytes.Length;
                     entry.PresentBlocks++;
-                    if (entry.PresentBlocks == entry.Present.Count && entry.Sha256 is not null)
+                    if (entry.PresentBlocks == data.BlockCount && entry.Sha256 is not null && data.Expected is null)
                     {
-                        ScheduleVerificationLocked(entry);
+                        ScheduleVerificationLocked(entry, data);
                     }
                 }
             }
@@ -550,96 +434,67 @@ public sealed class DiskBlockCache : IBlockCache
             if (!committed)
             {
                 // Failed, or a duplicate of an abandoned fetch that already committed: give the reservation back.
-                lock (_lock)
-                {
-                    _totalBytes -= data.Length;
-                }
+                _ledger.Unreserve(bytes.Length);
             }
         }
     }
 
-    private void DropBlock(CacheEntry entry, long block)
+    private void DropBlock(CacheEntry entry, CachedObject data, long block)
     {
-        lock (_lock)
+        lock (_ledger.SyncRoot)
         {
-            if (entry.Present!.Clear(block))
+            if (data.Present.Clear(block))
             {
-                var length = BlockLength(entry.Id!.Size, block);
-                entry.Bytes -= length;
-                entry.PresentBlocks--;
-                _totalBytes -= length;
+                _ledger.BlockDropped(entry, BlockLength(entry.Id!.Size, block));
             }
 
-            entry.Verified!.Clear(block);
+            data.Verified.Clear(block);
         }
 
-        entry.Sidecar!.ClearSlot(block);
+        data.Sidecar.ClearSlot(block);
     }
 
-    private void DropAllBlocks(CacheEntry entry)
-    {
-        lock (_lock)
-        {
-            entry.Present!.ClearAll();
-            entry.Verified!.ClearAll();
-            _totalBytes -= entry.Bytes;
-            entry.Bytes = 0;
-            entry.PresentBlocks = 0;
-        }
-
-        entry.Sidecar!.ClearAllSlots();
-    }
-
-    private void ScheduleVerificationLocked(CacheEntry entry)
+    private void ScheduleVerificationLocked(CacheEntry entry, CachedObject data)
     {
         entry.ActiveOperations++;
         // Hashing a multi-GB file is long, synchronous pread work: keep it off the thread pool's workers.
-        TrackLocked(Task.Factory.StartNew(
-            () => VerifyWholeFile(entry), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        _background.Track(Task.Factory.StartNew(
+            () => VerifyWholeFile(entry, data), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
     }
 
     /// <summary>Hashes a complete object against its SHA-256; a mismatch drops all its blocks.</summary>
-    private void VerifyWholeFile(CacheEntry entry)
+    private void VerifyWholeFile(CacheEntry entry, CachedObject data)
     {
         var id = entry.Id!;
         var expected = entry.Sha256!;
-        var buffer = _pool.Rent(VerifyChunkSize);
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long position = 0;
-            while (position < id.Size)
-            {
-                _shutdown.Token.ThrowIfCancellationRequested();
-                var count = (int)Math.Min(VerifyChunkSize, id.Size - position);
-                if (!TryReadExactly(entry.Data!, buffer.AsSpan(0, count), position))
-                {
-                    throw new IOException($"Cache data file {entry.DataPath} is shorter than the object.");
-                }
-
-                hash.AppendData(buffer, 0, count);
-                position += count;
-            }
-
-            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var actual = WholeFileHasher.Hash(data, id.Size, _pool, _shutdown.Token);
             if (string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
             {
                 // The whole content matched: every present block is as good as CRC-checked.
-                for (long i = 0; i < entry.Present!.Count; i++)
+                for (long i = 0; i < data.BlockCount; i++)
                 {
-                    if (entry.Present.Get(i))
+                    if (data.Present.Get(i))
                     {
-                        entry.Verified!.Set(i);
+                        data.Verified.Set(i);
                     }
                 }
 
-                Interlocked.Increment(ref _verificationsPassed);
+                Interlocked.Increment(ref _counters.VerificationsPassed);
                 _logger.WholeFileVerified(id.Key, id.ETag);
             }
             else
             {
-                DropAllBlocks(entry);
-                Interlocked.Increment(ref _verificationsFailed);
+                lock (_ledger.SyncRoot)
+                {
+                    data.Present.ClearAll();
+                    data.Verified.ClearAll();
+                    _ledger.AllDroppedLocked(entry);
+                }
+
+                data.Sidecar.ClearAllSlots();
+                Interlocked.Increment(ref _counters.VerificationsFailed);
                 _logger.WholeFileMismatch(id.Key, id.ETag, expected, actual);
             }
         }
@@ -653,371 +508,46 @@ public sealed class DiskBlockCache : IBlockCache
         }
         finally
         {
-            _pool.Return(buffer);
-            Release(entry);
+            _ledger.Release(entry);
         }
-    }
-
-    /// <summary>
-    /// Accounts for a new block of <paramref name="length"/> bytes, evicting least recently used objects first when
-    /// it would cross the byte limit or the free-disk floor. Never fails: with nothing evictable it overshoots.
-    /// </summary>
-    private void ReserveSpace(CacheEntry requester, int length)
-    {
-        var free = _freeSpace(_directory);
-        List<(string Stem, string? Key, long Bytes)>? evicted = null;
-        var logOverLimit = false;
-        long bytesNow;
-        lock (_lock)
-        {
-            var freeAfter = free - length;
-            while (IsOverLimitLocked(length, freeAfter))
-            {
-                var victim = FindVictimLocked(requester);
-                if (victim is null)
-                {
-                    logOverLimit = !_overLimitLogged;
-                    _overLimitLogged = true;
-                    break;
-                }
-
-                _totalBytes -= victim.Bytes;
-                freeAfter += victim.Bytes;
-                (evicted ??= []).Add((victim.Stem, victim.Id?.Key, victim.Bytes));
-                RemoveLocked(victim);
-                Interlocked.Increment(ref _evictions);
-            }
-
-            if (!logOverLimit && !IsOverLimitLocked(length, freeAfter))
-            {
-                _overLimitLogged = false;
-            }
-
-            _totalBytes += length;
-            bytesNow = _totalBytes;
-        }
-
-        if (logOverLimit)
-        {
-            _logger.OverLimitNothingEvictable(bytesNow, _maxBytes, free);
-        }
-
-        if (evicted is not null)
-        {
-            foreach (var (stem, key, bytes) in evicted)
-            {
-                _logger.ObjectEvicted(stem, key, bytes);
-            }
-
-            // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
-            lock (_lock)
-            {
-                TrackLocked(Task.Run(EmptyTrash));
-            }
-        }
-    }
-
-    private bool IsOverLimitLocked(int length, long freeAfter)
-        => (_maxBytes > 0 && _totalBytes + length > _maxBytes) || freeAfter < _minFreeBytes;
-
-    private CacheEntry? FindVictimLocked(CacheEntry requester)
-    {
-        CacheEntry? victim = null;
-        foreach (var entry in _byStem.Values)
-        {
-            if (!ReferenceEquals(entry, requester) && entry.Pins == 0 && entry.ActiveOperations == 0
-                && (victim is null || entry.LastUse < victim.LastUse))
-            {
-                victim = entry;
-            }
-        }
-
-        return victim;
-    }
-
-    /// <summary>Forgets an idle entry and moves its files into trash/ (renames are quick; unlinking is not).</summary>
-    private void RemoveLocked(CacheEntry entry)
-    {
-        entry.Removed = true;
-        _byStem.Remove(entry.Stem);
-        if (entry.Id is { } id)
-        {
-            _byId.Remove((id.Key, id.ETag));
-        }
-
-        entry.CloseFiles();
-        MoveToTrash(entry.DataPath);
-        MoveToTrash(entry.MetaPath);
-    }
-
-    private void MoveToTrash(string path)
-    {
-        try
-        {
-            File.Move(path, Path.Combine(_trashDirectory, $"{++_trashSequence}-{Path.GetFileName(path)}"));
-        }
-        catch (FileNotFoundException)
-        {
-            // Never written.
-        }
-        catch (IOException ex)
-        {
-            _logger.DeleteFailed(path, ex);
-        }
-    }
-
-    private void EmptyTrash()
-    {
-        try
-        {
-            foreach (var path in System.IO.Directory.EnumerateFiles(_trashDirectory))
-            {
-                TryDelete(path);
-            }
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Someone removed the cache directory; nothing to empty.
-        }
-    }
-
-    private void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _logger.DeleteFailed(path, ex);
-        }
-    }
-
-    /// <summary>
-    /// Registers what a previous run left: pairs of data file and sidecar become unloaded entries (identity and exact
-    /// size come from the sidecar on first use); anything unpaired is removed. Recency starts in file-time order.
-    /// </summary>
-    private void ScanObjects()
-    {
-        var found = new Dictionary<string, (FileInfo? Data, bool Meta)>(StringComparer.Ordinal);
-        foreach (var file in new DirectoryInfo(_objectsDirectory).EnumerateFiles())
-        {
-            var name = file.Name;
-            var isMeta = name.EndsWith(MetaExtension, StringComparison.Ordinal);
-            var stem = isMeta ? name[..^MetaExtension.Length] : name;
-            if (!IsStem(stem))
-            {
-                TryDelete(file.FullName);
-                _logger.StrayFileRemoved(file.FullName);
-                continue;
-            }
-
-            found.TryGetValue(stem, out var pair);
-            found[stem] = isMeta ? (pair.Data, true) : (file, pair.Meta);
-        }
-
-        var entries = new List<(CacheEntry Entry, DateTime Written)>();
-        foreach (var (stem, (data, meta)) in found)
-        {
-            var dataPath = Path.Combine(_objectsDirectory, stem);
-            if (data is null || !meta)
-            {
-                var stray = data is null ? dataPath + MetaExtension : dataPath;
-                TryDelete(stray);
-                _logger.StrayFileRemoved(stray);
-                continue;
-            }
-
-            var entry = new CacheEntry(stem, dataPath, dataPath + MetaExtension) { Bytes = data.Length };
-            entries.Add((entry, data.LastWriteTimeUtc));
-        }
-
-        entries.Sort(static (a, b) => a.Written.CompareTo(b.Written));
-        foreach (var (entry, _) in entries)
-        {
-            entry.LastUse = ++_useSequence;
-            _byStem.Add(entry.Stem, entry);
-            _totalBytes += entry.Bytes;
-        }
-    }
-
-    private static bool IsStem(string name)
-    {
-        if (name.Length != StemLength)
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private CacheEntry Acquire(CacheObjectId id)
     {
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            var entry = GetOrAddLocked(id);
-            entry.ActiveOperations++;
-            entry.LastUse = ++_useSequence;
-            entry.LastAccessUtc = _time.GetUtcNow();
-            return entry;
-        }
+        ThrowIfDisposed();
+        return _ledger.Acquire(id);
     }
 
-    private void Release(CacheEntry entry)
+    /// <summary>The entry's open object, reading its sidecar on first use.</summary>
+    private CachedObject EnsureLoaded(CacheEntry entry)
     {
-        lock (_lock)
+        if (entry.Object is { } loaded)
         {
-            entry.ActiveOperations--;
-        }
-    }
-
-    private CacheEntry GetOrAddLocked(CacheObjectId id)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(id.Size);
-        if (!_byId.TryGetValue((id.Key, id.ETag), out var entry))
-        {
-            var stem = StemOf(id);
-            if (!_byStem.TryGetValue(stem, out entry))
-            {
-                var dataPath = Path.Combine(_objectsDirectory, stem);
-                entry = new CacheEntry(stem, dataPath, dataPath + MetaExtension);
-                _byStem.Add(stem, entry);
-            }
-            else if (entry.Id is not null)
-            {
-                throw new InvalidOperationException($"Cache stem collision between {entry.Id.Key} and {id.Key}.");
-            }
-
-            entry.Id = id;
-            _byId.Add((id.Key, id.ETag), entry);
-        }
-        else if (entry.Id!.Size != id.Size)
-        {
-            throw new ArgumentException(
-                $"{id.Key} (etag {id.ETag}) was opened with size {entry.Id.Size} and now with {id.Size}.", nameof(id));
-        }
-
-        if (entry.Sha256 is null && id.Sha256 is not null)
-        {
-            entry.Sha256 = id.Sha256;
-        }
-
-        return entry;
-    }
-
-    /// <summary>Reads the sidecar on first use: present blocks and their CRCs; a sidecar for other content is discarded.</summary>
-    private void EnsureLoaded(CacheEntry entry)
-    {
-        if (entry.Loaded)
-        {
-            return;
+            return loaded;
         }
 
         SidecarOpenResult result;
+        CachedObject data;
         lock (entry.LoadLock)
         {
-            if (entry.Loaded)
+            if (entry.Object is { } raced)
             {
-                return;
+                return raced;
             }
 
-            var id = entry.Id!;
-            var sidecar = BlockSidecar.OpenOrCreate(entry.MetaPath, id, _blockSize, out result);
-            SafeFileHandle? data = null;
-            byte[]? slots = null;
-            try
-            {
-                data = File.OpenHandle(
-                    entry.DataPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-                if (result != SidecarOpenResult.Matched)
-                {
-                    RandomAccess.SetLength(data, 0);
-                }
-
-                var count = sidecar.BlockCount;
-                var present = new BlockBitmap(count);
-                var crcs = new uint[count];
-                long bytes = 0;
-                long blocks = 0;
-                if (result == SidecarOpenResult.Matched && count > 0)
-                {
-                    var slotBytes = checked((int)(count * BlockSidecar.SlotSize));
-                    slots = _pool.Rent(slotBytes);
-                    sidecar.ReadSlots(slots.AsSpan(0, slotBytes));
-                    for (long i = 0; i < count; i++)
-                    {
-                        if (BlockSidecar.TryDecodeSlot(slots.AsSpan((int)(i * BlockSidecar.SlotSize), BlockSidecar.SlotSize), out var crc))
-                        {
-                            present.Set(i);
-                            crcs[i] = crc;
-                            bytes += BlockLength(id.Size, i);
-                            blocks++;
-                        }
-                    }
-                }
-
-                lock (_lock)
-                {
-                    _totalBytes += bytes - entry.Bytes;
-                    entry.Bytes = bytes;
-                    entry.PresentBlocks = blocks;
-                }
-
-                entry.Attach(data, sidecar, present, crcs);
-            }
-            catch
-            {
-                data?.Dispose();
-                sidecar.Dispose();
-                throw;
-            }
-            finally
-            {
-                if (slots is not null)
-                {
-                    _pool.Return(slots);
-                }
-            }
+            data = CachedObject.Load(
+                _files.DataPathOf(entry.Stem), _files.MetaPathOf(entry.Stem), entry.Id!, _blockSize, _pool,
+                out result, out var bytes, out var blocks);
+            _ledger.SetLoaded(entry, bytes, blocks);
+            entry.Attach(data);
         }
 
         if (result == SidecarOpenResult.Discarded)
         {
             _logger.SidecarDiscarded(entry.Id!.Key, entry.Id.ETag);
         }
-    }
 
-    private static void ReadPresent(CacheEntry entry, Span<byte> destination, long position)
-    {
-        if (!TryReadExactly(entry.Data!, destination, position))
-        {
-            throw new IOException($"Cache data file {entry.DataPath} ended inside a present block at {position}.");
-        }
-    }
-
-    private static bool TryReadExactly(SafeFileHandle handle, Span<byte> destination, long position)
-    {
-        while (!destination.IsEmpty)
-        {
-            var n = RandomAccess.Read(handle, destination, position);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            destination = destination[n..];
-            position += n;
-        }
-
-        return true;
+        return data;
     }
 
     private int BlockLength(long size, long block) => (int)Math.Min(_blockSize, size - (block * _blockSize));
@@ -1052,22 +582,6 @@ public sealed class DiskBlockCache : IBlockCache
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             return 0;
-        }
-    }
-
-    private sealed class PinLease(DiskBlockCache owner, CacheEntry entry) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                lock (owner._lock)
-                {
-                    entry.Pins--;
-                }
-            }
         }
     }
 }

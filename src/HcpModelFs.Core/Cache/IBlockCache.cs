@@ -22,6 +22,18 @@ public interface IBlockCache : IDisposable
     bool IsBlockPresent(CacheObjectId id, long blockIndex);
 
     /// <summary>
+    /// The first block in [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) that is not present, or -1 when
+    /// all are: one call for a prefetch window instead of a probe per block.
+    /// </summary>
+    long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock);
+
+    /// <summary>
+    /// Whether every block of the object is present and was checked in this process — what a READ would serve may then
+    /// be read by the kernel straight from <paramref name="path"/> (FUSE passthrough). False for caches without files.
+    /// </summary>
+    bool TryGetVerifiedFile(CacheObjectId id, out string path);
+
+    /// <summary>
     /// Keeps the object from eviction while the lease is held (open files). Blocks a read is waiting for are never
     /// evicted either.
     /// </summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using HcpModelFs.Core.Cache;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 
@@ -53,24 +54,22 @@ public sealed class ModelPublisher
 
         // Hash first: the commit id of an uploaded model is derived from its content, so the same folder publishes to
         // the same keys (idempotent, resumable). 40 hex digits, the shape of a Hub commit.
-        var hashes = new List<(string Path, long Size, string Sha256)>();
+        var hashes = new List<(string Path, long Size, string Sha256, BlockChecksums Blocks)>();
         foreach (var path in paths)
         {
-            var full = Path.Combine(root, path);
-            await using var stream = File.OpenRead(full);
-            var digest = await SHA256.HashDataAsync(stream, cancellationToken);
-            hashes.Add((path, stream.Length, Convert.ToHexStringLower(digest)));
+            var (size, sha256, blocks) = await FileDigest.ComputeAsync(Path.Combine(root, path), DiskBlockCacheOptions.DefaultBlockSize, cancellationToken);
+            hashes.Add((path, size, sha256, blocks));
         }
 
         var commit = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join('\n', hashes.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Path}\0{h.Size}\0{h.Sha256}"))))))[..40];
 
         var files = new List<ManifestFile>();
-        foreach (var (path, size, sha256) in hashes)
+        foreach (var (path, size, sha256, blocks) in hashes)
         {
             var key = _layout.FileKey(org, model, commit, path);
             var info = await UploadAsync(key, Path.Combine(root, path), size, cancellationToken);
-            files.Add(new ManifestFile(path, size, sha256, info.ETag));
+            files.Add(new ManifestFile(path, size, sha256, info.ETag, blocks));
         }
 
         var manifest = new Manifest

@@ -92,7 +92,7 @@ public sealed class ModelRevision
             f.Path[(f.Path.LastIndexOf('/') + 1)..],
             f.Size,
             // Content is pinned by the commit: the cache keys on it, not on the store's ETag format.
-            new CacheObjectId(layout.FileKey(manifest.Org, manifest.Model, manifest.Commit, f.Path), manifest.Commit, f.Size, f.Sha256)));
+            new CacheObjectId(layout.FileKey(manifest.Org, manifest.Model, manifest.Commit, f.Path), manifest.Commit, f.Size, f.Sha256, f.Blocks)));
         return new ModelRevision(manifest.Org, manifest.Model, manifest.Commit, immutable: true, files, manifest.IngestedAt);
     }
 }

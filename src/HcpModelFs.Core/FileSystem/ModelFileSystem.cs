@@ -117,14 +117,13 @@ public sealed class ModelFileSystem : FuseFileSystemBase
 
         // A revision the store lacks is read from the Hub through its ingest job, which the first open starts.
         var job = n.Revision!.Hub is not null && _ingest is not null ? _ingest.Start(n.Revision) : null;
-        IBlockSource source = job is not null ? job : _source;
+        var reader = job is not null ? new IngestFileReader(_cache, file.CacheId, job) : new FileReader(_cache, file.CacheId, _source);
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[handle] = new OpenFile(file, job, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, source));
+        _files[handle] = new OpenFile(file, reader, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, reader.Source));
 
-        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all. Not
-        // while an ingest is unverified: pages of a file that then fails its hash must not outlive the open.
-        var flags_ = n.Revision.Immutable && job is not { IsCommitted: false } ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
-        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), flags_));
+        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
+        var openFlags = n.Revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags));
     }
 
     public override async ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
@@ -143,24 +142,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         _prefetcher.OnRead(id, offset, destination.Length);
         try
         {
-            if (open.Job is { } job)
-            {
-                if (job.FailureOf(id) is { } failure)
-                {
-                    return Fail(failure, "read", id.Key);
-                }
-
-                // The end of a file is served only once the whole file matches the Hub's hash: a reader that reads
-                // to EOF has exact bytes or an error, never a silently wrong file.
-                if (offset + destination.Length >= id.Size)
-                {
-                    await job.WhenVerifiedAsync(id, cancellationToken);
-                }
-
-                return await _cache.ReadAsync(id, offset, destination, job, cancellationToken);
-            }
-
-            return await _cache.ReadAsync(id, offset, destination, _source, cancellationToken);
+            return await open.Reader.ReadAsync(offset, destination, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -430,11 +412,11 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
     }
 
-    private sealed class OpenFile(RevisionFile file, IngestJob? job, IDisposable pin, IDisposable prefetch) : IDisposable
+    private sealed class OpenFile(RevisionFile file, FileReader reader, IDisposable pin, IDisposable prefetch) : IDisposable
     {
         public RevisionFile File { get; } = file;
 
-        public IngestJob? Job { get; } = job;
+        public FileReader Reader { get; } = reader;
 
         public void Dispose()
         {

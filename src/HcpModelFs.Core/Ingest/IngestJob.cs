@@ -266,7 +266,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 Revision = _origin.RefName ?? Commit,
                 IngestedAt = _time.GetUtcNow(),
                 Source = "hub",
-                Files = [.. _files.Select(f => new ManifestFile(f.File.Path, f.File.Size, f.Sha256!, f.ETag!))],
+                Files = [.. _files.Select(f => new ManifestFile(f.File.Path, f.File.Size, f.Sha256!, f.ETag!, f.Blocks))],
             };
             await _publisher.CommitAsync(manifest, _origin.RefName, moveRef: false, held.Token);
         }
@@ -507,12 +507,15 @@ public sealed class IngestJob : IBlockSource, IDisposable
             // ones) need only their sha256: a second hash of every byte would cost CPU the upload needs.
             using var gitSha1 = file.Hub.LfsSha256 is null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA1) : null;
             gitSha1?.AppendData(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"blob {id.Size}\0")));
+            // Per-block CRCs go into the manifest, so every later reader checks each block end to end as it fetches it.
+            var crcs = new uint[(id.Size + blockSize - 1) / blockSize];
             for (long offset = 0; offset < id.Size; offset += blockSize)
             {
                 var length = (int)Math.Min(blockSize, id.Size - offset);
                 await ReadThroughCacheAsync(file, offset, buffer.AsMemory(0, length), ct);
                 sha256.AppendData(buffer, 0, length);
                 gitSha1?.AppendData(buffer, 0, length);
+                crcs[offset / blockSize] = Crc32C.Compute(buffer.AsSpan(0, length));
             }
 
             var actual = Convert.ToHexStringLower(sha256.GetHashAndReset());
@@ -528,6 +531,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 throw failure;
             }
 
+            file.Blocks = BlockChecksums.From(blockSize, crcs);
             return actual;
         }
         catch (HubException ex) when (ex.Kind == HubErrorKind.Integrity)
@@ -595,6 +599,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
         public volatile Exception? Failure;
 
         public string? Sha256 { get; set; }
+
+        /// <summary>Per-block CRC32C, once the in-order pass has checked the file (small LFS files may have none).</summary>
+        public BlockChecksums? Blocks { get; set; }
 
         public string? ETag { get; private set; }
 

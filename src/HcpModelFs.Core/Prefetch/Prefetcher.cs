@@ -262,7 +262,13 @@ public sealed class Prefetcher : IDisposable
                 var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
                 for (var b = anchor; b < end; b++)
                 {
-                    if (!_scheduled[b] && !_owner._cache.IsBlockPresent(_id, b))
+                    b = _owner._cache.FirstMissingBlock(_id, b, end);
+                    if (b < 0)
+                    {
+                        break;
+                    }
+
+                    if (!_scheduled[b])
                     {
                         return b;
                     }
@@ -299,18 +305,7 @@ public sealed class Prefetcher : IDisposable
             }
         }
 
-        private bool AllPresent()
-        {
-            for (long b = 0; b < _blocks; b++)
-            {
-                if (!_owner._cache.IsBlockPresent(_id, b))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
+        private bool AllPresent() => _owner._cache.FirstMissingBlock(_id, 0, _blocks) < 0;
     }
 
     private sealed class NoLease : IDisposable

@@ -45,6 +45,27 @@ public sealed class InMemoryBlockCache(int blockSize = 1 << 20) : IBlockCache
     public bool IsBlockPresent(CacheObjectId id, long blockIndex) =>
         _blocks.TryGetValue((id?.Key ?? string.Empty, blockIndex), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
 
+    public long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock)
+    {
+        var count = (id.Size + BlockSize - 1) / BlockSize;
+        for (var b = fromBlock; b < Math.Min(toBlock, count); b++)
+        {
+            if (!IsBlockPresent(id, b))
+            {
+                return b;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Nothing here is a file: passthrough never applies.</summary>
+    public bool TryGetVerifiedFile(CacheObjectId id, out string path)
+    {
+        path = string.Empty;
+        return false;
+    }
+
     public IDisposable Pin(CacheObjectId id)
     {
         Interlocked.Increment(ref _pins);

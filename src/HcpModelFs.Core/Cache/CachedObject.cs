@@ -1,0 +1,153 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace HcpModelFs.Core.Cache;
+
+/// <summary>
+/// A cached object with its files open: the data file, the sidecar, which blocks are present, which of those were
+/// checked in this process, and their CRCs. The bitmaps are read without a lock on the read path.
+/// </summary>
+/// <remarks>
+/// Visibility: a block becomes readable only in this order — data pwritten, slot pwritten, then the present bit
+/// flipped (after the CRC is stored); dropping goes the other way round. A crash can leave data without a slot (the
+/// block is simply missing) or a slot whose data never reached the disk (its CRC fails on first read): one refetch,
+/// never wrong bytes, because every present block is checked against its CRC the first time this process reads it.
+/// </remarks>
+internal sealed class CachedObject : IDisposable
+{
+    private CachedObject(
+        string dataPath, SafeFileHandle data, BlockSidecar sidecar, BlockBitmap present, uint[] crcs, uint[]? expected)
+    {
+        DataPath = dataPath;
+        Data = data;
+        Sidecar = sidecar;
+        Present = present;
+        Verified = new BlockBitmap(present.Count);
+        Crcs = crcs;
+        Expected = expected;
+    }
+
+    public string DataPath { get; }
+
+    public SafeFileHandle Data { get; }
+
+    public BlockSidecar Sidecar { get; }
+
+    /// <summary>Blocks on disk with their slot written.</summary>
+    public BlockBitmap Present { get; }
+
+    /// <summary>Present blocks whose bytes were checked against their CRC in this process (or written by it).</summary>
+    public BlockBitmap Verified { get; }
+
+    /// <summary>Recorded CRC32C of each present block.</summary>
+    public uint[] Crcs { get; }
+
+    /// <summary>Per-block CRC32C from the manifest (end-to-end check of every fetched block), when known.</summary>
+    public uint[]? Expected { get; }
+
+    public long BlockCount => Present.Count;
+
+    /// <summary>
+    /// Opens the object's files, reading the sidecar: present blocks and their CRCs. A sidecar for other content is
+    /// discarded with its data; a recorded CRC that disagrees with the manifest's is treated as missing.
+    /// </summary>
+    public static CachedObject Load(
+        string dataPath, string metaPath, CacheObjectId id, int blockSize, ArrayPool<byte> pool,
+        out SidecarOpenResult result, out long presentBytes, out long presentBlocks)
+    {
+        var sidecar = BlockSidecar.OpenOrCreate(metaPath, id, blockSize, out result);
+        SafeFileHandle? data = null;
+        byte[]? slots = null;
+        try
+        {
+            data = File.OpenHandle(dataPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            if (result != SidecarOpenResult.Matched)
+            {
+                RandomAccess.SetLength(data, 0);
+            }
+
+            var count = sidecar.BlockCount;
+            var present = new BlockBitmap(count);
+            var crcs = new uint[count];
+            var expected = id.Blocks?.Decode(id.Size, blockSize);
+            presentBytes = 0;
+            presentBlocks = 0;
+            if (result == SidecarOpenResult.Matched && count > 0)
+            {
+                var slotBytes = checked((int)(count * BlockSidecar.SlotSize));
+                slots = pool.Rent(slotBytes);
+                sidecar.ReadSlots(slots.AsSpan(0, slotBytes));
+                for (long i = 0; i < count; i++)
+                {
+                    var slot = slots.AsSpan((int)(i * BlockSidecar.SlotSize), BlockSidecar.SlotSize);
+                    if (BlockSidecar.TryDecodeSlot(slot, out var crc) && (expected is null || expected[i] == crc))
+                    {
+                        present.Set(i);
+                        crcs[i] = crc;
+                        presentBytes += Math.Min(blockSize, id.Size - (i * blockSize));
+                        presentBlocks++;
+                    }
+                }
+            }
+
+            return new CachedObject(dataPath, data, sidecar, present, crcs, expected);
+        }
+        catch
+        {
+            data?.Dispose();
+            sidecar.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (slots is not null)
+            {
+                pool.Return(slots);
+            }
+        }
+    }
+
+    /// <summary>True when the block can be pread as is (present and checked).</summary>
+    public bool IsReadable(long index) => Verified.Get(index) && Present.Get(index);
+
+    /// <summary>Every block present and checked in this process: what a READ would serve, the kernel may read directly.</summary>
+    public bool IsCompleteAndVerified => Verified.AllSet() && Present.AllSet();
+
+    public void ReadPresent(Span<byte> destination, long position)
+    {
+        if (!TryReadExactly(destination, position))
+        {
+            throw new IOException($"Cache data file {DataPath} ended inside a present block at {position}.");
+        }
+    }
+
+    public bool TryReadExactly(Span<byte> destination, long position)
+    {
+        while (!destination.IsEmpty)
+        {
+            var n = RandomAccess.Read(Data, destination, position);
+            if (n == 0)
+            {
+                return false;
+            }
+
+            destination = destination[n..];
+            position += n;
+        }
+
+        return true;
+    }
+
+    /// <summary>Writes a block's bytes and then its slot; the caller flips the bits afterwards (visibility last).</summary>
+    public void WriteBlock(long block, int blockSize, ReadOnlySpan<byte> data, uint crc)
+    {
+        RandomAccess.Write(Data, data, block * blockSize);
+        Sidecar.WriteSlot(block, crc);
+    }
+
+    public void Dispose()
+    {
+        Data.Dispose();
+        Sidecar.Dispose();
+    }
+}
