@@ -33,6 +33,10 @@ public sealed class ModelCatalogTests
         Assert.Equal(5000, file.Size);
         Assert.Equal($"models/acme/m1/{model.Manifest.Commit}/sub/w.bin", file.CacheId.Key);
         Assert.Equal(model.Manifest.Files.Single(f => f.Path == "sub/w.bin").Sha256, file.CacheId.Sha256);
+
+        // Upload records one CRC32C per cache block, so readers check each fetched block end to end.
+        var crcs = file.CacheId.Blocks!.Decode(5000, HcpModelFs.Core.Cache.DiskBlockCacheOptions.DefaultBlockSize)!;
+        Assert.Equal([HcpModelFs.Core.Cache.Crc32C.Compute(TestModel.Bytes(5000, 1))], crcs);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Ingest;
 using HcpModelFs.Testing.Fakes;
@@ -52,6 +53,11 @@ public sealed class IngestJobTests
         var manifest = JsonSerializer.Deserialize(await ReadAllAsync(store, Layout.ManifestKey("acme", "m1", _commit)), ManifestJsonContext.Default.Manifest)!;
         Assert.Equal("hub", manifest.Source);
         Assert.Equal(_files.Select(f => (f.Path, f.Size, f.Sha256)).Order(), manifest.Files.Select(f => (f.Path, f.Size, f.Sha256)).Order());
+        // The in-order hash pass also recorded per-block CRCs of the big file, which the next reader checks against.
+        var big = manifest.Files.Single(f => f.Size == manifest.Files.Max(m => m.Size));
+        var content = _files.Single(f => f.Path == big.Path).Content.ToArray();
+        var crcs = big.Blocks!.Decode(big.Size, big.Blocks.BlockSize)!;
+        Assert.Equal(Crc32C.Compute(content.AsSpan(0, big.Blocks.BlockSize)), crcs[0]);
         Assert.NotNull(await store.HeadAsync(Layout.RefKey("acme", "m1", StoreLayout.DefaultRef, 1, _commit), CancellationToken.None));
         // Only the big file needed multipart (12 MiB > one 5 MiB part); the others were single PUTs.
         Assert.Equal(1, store.Count("complete_multipart"));
