@@ -1,4 +1,5 @@
 using System.Buffers;
+using HcpModelFs.Core.Native;
 using Microsoft.Win32.SafeHandles;
 
 namespace HcpModelFs.Core.Cache;
@@ -15,11 +16,16 @@ namespace HcpModelFs.Core.Cache;
 /// </remarks>
 internal sealed class CachedObject : IDisposable
 {
+    private readonly SafeFileHandle? _direct;
+    private readonly BlockBuffer?[] _resident;
+
     private CachedObject(
-        string dataPath, SafeFileHandle data, BlockSidecar sidecar, BlockBitmap present, uint[] crcs, uint[]? expected)
+        string dataPath, SafeFileHandle data, SafeFileHandle? direct, BlockSidecar sidecar, BlockBitmap present, uint[] crcs, uint[]? expected)
     {
         DataPath = dataPath;
         Data = data;
+        _direct = direct;
+        _resident = new BlockBuffer?[present.Count];
         Sidecar = sidecar;
         Present = present;
         Verified = new BlockBitmap(present.Count);
@@ -52,11 +58,12 @@ internal sealed class CachedObject : IDisposable
     /// discarded with its data; a recorded CRC that disagrees with the manifest's is treated as missing.
     /// </summary>
     public static CachedObject Load(
-        string dataPath, string metaPath, CacheObjectId id, int blockSize, ArrayPool<byte> pool,
+        string dataPath, string metaPath, CacheObjectId id, int blockSize, bool directWrites, ArrayPool<byte> pool,
         out SidecarOpenResult result, out long presentBytes, out long presentBlocks)
     {
         var sidecar = BlockSidecar.OpenOrCreate(metaPath, id, blockSize, out result);
         SafeFileHandle? data = null;
+        SafeFileHandle? direct = null;
         byte[]? slots = null;
         try
         {
@@ -90,10 +97,16 @@ internal sealed class CachedObject : IDisposable
                 }
             }
 
-            return new CachedObject(dataPath, data, sidecar, present, crcs, expected);
+            if (directWrites && blockSize % DirectIo.Alignment == 0)
+            {
+                direct = DirectIo.TryOpenForDirectWrite(dataPath);
+            }
+
+            return new CachedObject(dataPath, data, direct, sidecar, present, crcs, expected);
         }
         catch
         {
+            direct?.Dispose();
             data?.Dispose();
             sidecar.Dispose();
             throw;
@@ -138,15 +151,66 @@ internal sealed class CachedObject : IDisposable
         return true;
     }
 
-    /// <summary>Writes a block's bytes and then its slot; the caller flips the bits afterwards (visibility last).</summary>
-    public void WriteBlock(long block, int blockSize, ReadOnlySpan<byte> data, uint crc)
+    /// <summary>
+    /// Writes a block's bytes and then its slot; the caller flips the bits afterwards (visibility last). Whole aligned
+    /// blocks go around the page cache (see <see cref="DirectIo"/>); a short last block through it.
+    /// </summary>
+    public void WriteBlock(long block, int blockSize, BlockBuffer data, uint crc)
     {
-        RandomAccess.Write(Data, data, block * blockSize);
+        var position = block * blockSize;
+        var bytes = data.Span;
+        RandomAccess.Write(_direct is not null && bytes.Length % DirectIo.Alignment == 0 ? _direct : Data, bytes, position);
         Sidecar.WriteSlot(block, crc);
+    }
+
+    /// <summary>Whether cache writes bypass the page cache.</summary>
+    public bool WritesDirect => _direct is not null;
+
+    public bool SetResident(long block, BlockBuffer buffer) => Interlocked.CompareExchange(ref _resident[block], buffer, null) is null;
+
+    public bool ClearResident(long block, BlockBuffer buffer) => ReferenceEquals(Interlocked.CompareExchange(ref _resident[block], null, buffer), buffer);
+
+    /// <summary>Drops the in-memory copy of a block (its bytes turned out wrong, or the object is going away).</summary>
+    public void ForgetResident(long block) => Interlocked.Exchange(ref _resident[block], null)?.Release();
+
+    public void ForgetAllResident()
+    {
+        for (long b = 0; b < _resident.Length; b++)
+        {
+            ForgetResident(b);
+        }
+    }
+
+    /// <summary>Copies from the block's in-memory copy, if it has one; false means read the file.</summary>
+    public bool TryCopyResident(long block, int offsetInBlock, Span<byte> destination)
+    {
+        var buffer = Volatile.Read(ref _resident[block]);
+        if (buffer is null || !buffer.TryRetain())
+        {
+            return false;
+        }
+
+        try
+        {
+            // The buffer may have gone back to the pool and come out again for another block before the retain.
+            if (!ReferenceEquals(Volatile.Read(ref _resident[block]), buffer))
+            {
+                return false;
+            }
+
+            buffer.Span.Slice(offsetInBlock, destination.Length).CopyTo(destination);
+            return true;
+        }
+        finally
+        {
+            buffer.Release();
+        }
     }
 
     public void Dispose()
     {
+        ForgetAllResident();
+        _direct?.Dispose();
         Data.Dispose();
         Sidecar.Dispose();
     }

@@ -32,6 +32,9 @@ public sealed class DiskBlockCache : IBlockCache
     private readonly int _blockSize;
     private readonly SemaphoreSlim? _fetchLimiter;
     private readonly ArrayPool<byte> _pool;
+    private readonly BlockBufferPool _blocks;
+    private readonly ResidentBlocks _resident;
+    private readonly bool _directWrites;
     private readonly SingleFlight<BlockKey> _flights = new();
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
@@ -50,6 +53,10 @@ public sealed class DiskBlockCache : IBlockCache
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _blockSize = options.BlockSize;
         _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MemoryBytes);
+        _blocks = new BlockBufferPool(_blockSize, keep: (int)Math.Clamp(options.MemoryBytes / _blockSize, 2, 16));
+        _resident = new ResidentBlocks(options.MemoryBytes);
+        _directWrites = options.DirectWrites;
         if (options.MaxConcurrentFetches is { } maxFetches)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFetches);
@@ -84,6 +91,9 @@ public sealed class DiskBlockCache : IBlockCache
 
     /// <summary>The free-disk floor in effect (explicit, or 10 % of the file system).</summary>
     internal long MinFreeDiskBytes => _ledger.MinFreeBytes;
+
+    /// <summary>Block buffers handed out and not back yet (tests: nothing leaks).</summary>
+    internal int BlockBuffersOutstanding => _blocks.Outstanding;
 
     /// <summary>Blocks whose bytes were read back and checked against their CRC (tests: verified once per process).</summary>
     internal long ChecksumChecks => Interlocked.Read(ref _counters.ChecksumChecks);
@@ -123,7 +133,7 @@ public sealed class DiskBlockCache : IBlockCache
 
                 Interlocked.Increment(ref _counters.Hits);
                 var count = (int)Math.Min(length - done, ((block + 1) * _blockSize) - position);
-                data.ReadPresent(destination.Span.Slice(done, count), position);
+                ReadBlock(data, block, destination.Span.Slice(done, count), position);
                 done += count;
             }
 
@@ -280,7 +290,7 @@ public sealed class DiskBlockCache : IBlockCache
                     await MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken);
                 }
 
-                data.ReadPresent(destination.Span.Slice(done, count), position);
+                ReadBlock(data, block, destination.Span.Slice(done, count), position);
                 done += count;
             }
 
@@ -289,6 +299,15 @@ public sealed class DiskBlockCache : IBlockCache
         finally
         {
             _ledger.Release(entry);
+        }
+    }
+
+    /// <summary>Copies from the block's in-memory copy when there is one, else preads the cache file.</summary>
+    private void ReadBlock(CachedObject data, long block, Span<byte> destination, long position)
+    {
+        if (!data.TryCopyResident(block, (int)(position - (block * _blockSize)), destination))
+        {
+            data.ReadPresent(destination, position);
         }
     }
 
@@ -315,20 +334,23 @@ public sealed class DiskBlockCache : IBlockCache
             }
 
             var length = BlockLength(id.Size, block);
-            var buffer = _pool.Rent(length);
+            if (data.Present.Get(block) && CheckPresentBlock(entry, data, block, length))
+            {
+                return;
+            }
+
+            var buffer = _blocks.Rent(length);
             try
             {
-                if (data.Present.Get(block) && CheckPresentBlock(entry, data, block, buffer.AsSpan(0, length)))
+                var crc = await FetchAsync(data, id, block, source, buffer.Memory, cancellationToken);
+                if (StoreBlock(entry, data, block, buffer, crc))
                 {
-                    return;
+                    _resident.Publish(data, block, buffer);
                 }
-
-                var crc = await FetchAsync(data, id, block, source, buffer.AsMemory(0, length), cancellationToken);
-                StoreBlock(entry, data, block, buffer.AsSpan(0, length), crc);
             }
             finally
             {
-                _pool.Return(buffer);
+                buffer.Release();
             }
         }
         finally
@@ -379,19 +401,27 @@ public sealed class DiskBlockCache : IBlockCache
     }
 
     /// <summary>Reads a present block back and checks its CRC; on mismatch drops it and returns false.</summary>
-    private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, Span<byte> buffer)
+    private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, int length)
     {
         Interlocked.Increment(ref _counters.ChecksumChecks);
         var expected = data.Crcs[block];
         uint actual = 0;
-        if (data.TryReadExactly(buffer, block * _blockSize))
+        var buffer = _pool.Rent(length);
+        try
         {
-            actual = Crc32C.Compute(buffer);
-            if (actual == expected)
+            if (data.TryReadExactly(buffer.AsSpan(0, length), block * _blockSize))
             {
-                data.Verified.Set(block);
-                return true;
+                actual = Crc32C.Compute(buffer.AsSpan(0, length));
+                if (actual == expected)
+                {
+                    data.Verified.Set(block);
+                    return true;
+                }
             }
+        }
+        finally
+        {
+            _pool.Return(buffer);
         }
 
         DropBlock(entry, data, block);
@@ -400,8 +430,8 @@ public sealed class DiskBlockCache : IBlockCache
         return false;
     }
 
-    /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last).</summary>
-    private void StoreBlock(CacheEntry entry, CachedObject data, long block, ReadOnlySpan<byte> bytes, uint crc)
+    /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there.</summary>
+    private bool StoreBlock(CacheEntry entry, CachedObject data, long block, BlockBuffer bytes, uint crc)
     {
         if (_ledger.Reserve(entry, bytes.Length))
         {
@@ -437,6 +467,8 @@ public sealed class DiskBlockCache : IBlockCache
                 _ledger.Unreserve(bytes.Length);
             }
         }
+
+        return committed;
     }
 
     private void DropBlock(CacheEntry entry, CachedObject data, long block)
@@ -451,6 +483,7 @@ public sealed class DiskBlockCache : IBlockCache
             data.Verified.Clear(block);
         }
 
+        data.ForgetResident(block);
         data.Sidecar.ClearSlot(block);
     }
 
@@ -493,6 +526,7 @@ public sealed class DiskBlockCache : IBlockCache
                     _ledger.AllDroppedLocked(entry);
                 }
 
+                data.ForgetAllResident();
                 data.Sidecar.ClearAllSlots();
                 Interlocked.Increment(ref _counters.VerificationsFailed);
                 _logger.WholeFileMismatch(id.Key, id.ETag, expected, actual);
@@ -536,7 +570,7 @@ public sealed class DiskBlockCache : IBlockCache
             }
 
             data = CachedObject.Load(
-                _files.DataPathOf(entry.Stem), _files.MetaPathOf(entry.Stem), entry.Id!, _blockSize, _pool,
+                _files.DataPathOf(entry.Stem), _files.MetaPathOf(entry.Stem), entry.Id!, _blockSize, _directWrites, _pool,
                 out result, out var bytes, out var blocks);
             _ledger.SetLoaded(entry, bytes, blocks);
             entry.Attach(data);

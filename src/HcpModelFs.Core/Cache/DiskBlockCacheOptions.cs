@@ -21,7 +21,16 @@ public sealed class DiskBlockCacheOptions
     /// <summary>Optional cap on concurrent source reads made by the cache (the prefetcher has its own limiter).</summary>
     public int? MaxConcurrentFetches { get; init; }
 
-    /// <summary>Where block-sized fetch buffers come from (tests count rentals); default <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
+    /// <summary>
+    /// Memory for blocks just fetched, served from there to the readers right behind them (default 64 MiB; 0 = none,
+    /// every read comes from the cache file).
+    /// </summary>
+    public long MemoryBytes { get; init; } = 64L << 20;
+
+    /// <summary>Write whole blocks with O_DIRECT (around the page cache) where the file system allows it.</summary>
+    public bool DirectWrites { get; init; } = true;
+
+    /// <summary>Where checksum-check and hashing buffers come from (tests count rentals); default <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
     internal System.Buffers.ArrayPool<byte>? BufferPool { get; init; }
 
     /// <summary>Test hook: returns the free bytes of the file system holding the given directory.</summary>

@@ -107,4 +107,40 @@ public sealed class DiskBlockCacheChecksumTests : IDisposable
         Assert.True(second.TryGetVerifiedFile(id, out _));
         Assert.Equal(3, _source.Reads); // the restart re-read nothing from the source
     }
+
+    [Fact]
+    public async Task A_block_just_fetched_is_served_from_memory_and_its_buffer_returns_when_the_object_goes()
+    {
+        var id = new CacheObjectId("resident", "\"etag\"", 2 * BlockSize);
+        var cache = NewCache();
+        await cache.ReadAsync(id, 0, new byte[id.Size], _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.Equal(2, cache.BlockBuffersOutstanding);
+
+        // Overwrite the data file behind the cache's back: a pread would now see zeros, the in-memory copy does not.
+        await File.WriteAllBytesAsync(cache.DataPathOf(id), new byte[id.Size]);
+        var again = new byte[id.Size];
+        Assert.Equal(id.Size, await cache.ReadAsync(id, 0, again, _source, CancellationToken.None).AsTask().WaitAsync(Timeout));
+        Assert.Equal(TestContent.Bytes("resident", 0, (int)id.Size), again);
+        Assert.Equal(2, _source.Reads);
+
+        cache.Dispose();
+        Assert.Equal(0, cache.BlockBuffersOutstanding);
+    }
+
+    [Fact]
+    public async Task Without_memory_for_blocks_reads_come_from_the_cache_file()
+    {
+        var id = new CacheObjectId("file", "\"etag\"", 2 * BlockSize);
+        using var cache = new DiskBlockCache(new DiskBlockCacheOptions
+        {
+            Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, MemoryBytes = 0, AvailableFreeSpaceProbe = _ => long.MaxValue,
+        });
+        await cache.ReadAsync(id, 0, new byte[id.Size], _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.Equal(0, cache.BlockBuffersOutstanding);
+
+        var again = new byte[id.Size];
+        await cache.ReadAsync(id, 0, again, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.Equal(TestContent.Bytes("file", 0, (int)id.Size), again);
+        Assert.Equal(2, _source.Reads);
+    }
 }

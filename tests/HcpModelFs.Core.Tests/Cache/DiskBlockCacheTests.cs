@@ -686,11 +686,13 @@ public sealed class DiskBlockCacheTests : IDisposable
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Timeout));
             await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout); // the abandoned fetch has unwound
             Assert.Equal(0, pool.Outstanding);
+            Assert.Equal(0, cache.BlockBuffersOutstanding);
             _source.Gate = null;
 
             await AssertReadsContentAsync(cache, id, _source);
             await cache.WhenBackgroundIdleAsync().WaitAsync(Timeout);
             Assert.Equal(1, cache.Statistics.VerificationsPassed);
+            Assert.Equal(3, cache.BlockBuffersOutstanding); // the three blocks, resident in memory
         }
 
         using (var reopened = new DiskBlockCache(options))
