@@ -16,6 +16,15 @@ internal sealed record DaemonSettings
 
     public int BlockSize { get; init; } = 8 << 20;
 
+    /// <summary>Memory for blocks just fetched (HCPMODELFS_CACHE_MEMORY): readers right behind a fetch are served from it.</summary>
+    public long CacheMemoryBytes { get; init; } = 64L << 20;
+
+    /// <summary>Cache writes with O_DIRECT where the file system allows it (HCPMODELFS_CACHE_DIRECT_IO, default on).</summary>
+    public bool CacheDirectWrites { get; init; } = true;
+
+    /// <summary>FUSE passthrough for complete, verified cache files (HCPMODELFS_PASSTHROUGH, default on; needs Linux 6.9 and root).</summary>
+    public bool Passthrough { get; init; } = true;
+
     /// <summary>Default folder of the embedded local-directory store (HCPMODELFS_STORE_DIR, bound with the store settings, wins).</summary>
     public required string LocalStoreDirectory { get; init; }
 

@@ -33,6 +33,14 @@ internal static class DaemonSettingsBinder
                 : throw new FormatException("HCPMODELFS_BLOCK_SIZE must be a power of two from 1MiB to 256MiB");
         }
 
+        var cacheMemory = 64L << 20;
+        if (Get("HCPMODELFS_CACHE_MEMORY") is { } memory)
+        {
+            cacheMemory = ByteSize.TryParse(memory, out var parsed) && parsed >= 0
+                ? parsed
+                : throw new FormatException("HCPMODELFS_CACHE_MEMORY must be a size such as 64MiB (0 = none)");
+        }
+
         int? readAhead = 16 * 1024;
         if (Get("HCPMODELFS_READ_AHEAD_KB") is { } ra)
         {
@@ -65,6 +73,9 @@ internal static class DaemonSettingsBinder
             CacheDirectory = Get("MODEL_CACHE_DIR") ?? (isRoot ? "/var/cache/hcpmodelfs" : Path.Combine(home, ".cache", "hcpmodelfs")),
             CacheMaxBytes = maxBytes,
             BlockSize = blockSize,
+            CacheMemoryBytes = cacheMemory,
+            CacheDirectWrites = Get("HCPMODELFS_CACHE_DIRECT_IO") is not ("0" or "false" or "off"),
+            Passthrough = Get("HCPMODELFS_PASSTHROUGH") is not ("0" or "false" or "off"),
             LocalStoreDirectory = (isRoot ? "/var/lib/hcpmodelfs/store" : Path.Combine(home, ".local", "share", "hcpmodelfs", "store")),
             ReadAheadKb = readAhead,
             LogFile = Get("HCPMODELFS_LOG_FILE"),

@@ -34,6 +34,8 @@ internal sealed class ModelServices : IDisposable
                 Directory = CacheDirectory,
                 BlockSize = settings.BlockSize,
                 MaxBytes = settings.CacheMaxBytes ?? long.MaxValue,
+                MemoryBytes = settings.CacheMemoryBytes,
+                DirectWrites = settings.CacheDirectWrites,
             },
             loggerFactory.CreateLogger<DiskBlockCache>());
 
