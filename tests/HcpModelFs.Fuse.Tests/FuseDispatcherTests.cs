@@ -398,6 +398,54 @@ public sealed class FuseDispatcherTests
         Assert.Equal((16u, -38, 72ul), CapturingSink.Header(_sink.Single()));
     }
 
+    [Theory]
+    [InlineData(FuseOpcode.GetAttr, 15)]
+    [InlineData(FuseOpcode.Open, 7)]
+    [InlineData(FuseOpcode.OpenDir, 7)]
+    [InlineData(FuseOpcode.Read, 39)]
+    [InlineData(FuseOpcode.ReadDir, 39)]
+    [InlineData(FuseOpcode.ReadDirPlus, 39)]
+    [InlineData(FuseOpcode.Release, 23)]
+    [InlineData(FuseOpcode.ReleaseDir, 23)]
+    [InlineData(FuseOpcode.GetXAttr, 7)]
+    [InlineData(FuseOpcode.ListXAttr, 7)]
+    public async Task A_body_shorter_than_the_opcode_minimum_is_einval_without_asking_the_filesystem(FuseOpcode opcode, int length)
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(opcode, 90, 5, new byte[length]), _sink);
+        Assert.Equal((16u, -22, 90ul), CapturingSink.Header(_sink.Single()));
+        Assert.Empty(_fs.Calls);
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Init_shorter_than_the_7_0_layout_is_einval()
+    {
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Init, 2, 0, new byte[15]), _sink);
+        Assert.Equal((16u, -22, 2ul), CapturingSink.Header(_sink.Single()));
+        Assert.Null(_dispatcher.Connection);
+    }
+
+    [Theory]
+    [InlineData(FuseOpcode.Forget)]
+    [InlineData(FuseOpcode.BatchForget)]
+    [InlineData(FuseOpcode.Interrupt)]
+    public async Task Malformed_requests_that_are_never_answered_are_dropped_without_a_reply(FuseOpcode opcode)
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(opcode, 92, 5, new byte[7]), _sink);
+        Assert.Empty(_sink.Messages);
+        Assert.Empty(_fs.Forgets);
+    }
+
+    [Fact]
+    public async Task Destroy_is_answered_with_an_empty_reply()
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Destroy, 94, 0, []), _sink);
+        Assert.Equal((16u, 0, 94ul), CapturingSink.Header(_sink.Single()));
+    }
+
     [Fact]
     public async Task Base_filesystem_defaults_are_enosys_for_xattrs_and_readlink()
     {
