@@ -46,7 +46,7 @@ public sealed partial class FuseDispatcher
     {
         var flags = (int)MemoryMarshal.Read<FuseOpenIn>(state.Body.Span).Flags;
         var result = await _fileSystem.OpenDirAsync(state.Node, flags, state.Context, ct);
-        Reply(state, result, static reply => AbiWriter.ToOpenOut(reply));
+        Reply(state, result, static reply => AbiWriter.ToOpenDirOut(reply));
     }
 
     private async Task ReleaseAsync(RequestState state, bool directory, CancellationToken ct)

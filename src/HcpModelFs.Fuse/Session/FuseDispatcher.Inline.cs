@@ -39,7 +39,16 @@ public sealed partial class FuseDispatcher
             offered |= (ulong)input.Flags2 << 32;
         }
 
-        var granted = (FuseInitFlags)offered & _options.WantedFlags;
+        // Passthrough only when backing files can be registered (a session's device, not a bare dispatcher), and never
+        // with the writeback cache, with which the kernel silently refuses it.
+        var wanted = _options.WantedFlags & ~FuseInitFlags.Passthrough;
+        if (_options.Passthrough && _backingDevice is not null && (wanted & FuseInitFlags.WritebackCache) == 0)
+        {
+            wanted |= FuseInitFlags.Passthrough;
+        }
+
+        var granted = (FuseInitFlags)offered & wanted;
+        var passthrough = (granted & FuseInitFlags.Passthrough) != 0;
         var minor = Math.Min(input.Minor, FuseConstants.KernelMinor);
         var maxPages = (granted & FuseInitFlags.MaxPages) != 0 ? _options.MaxPages : (ushort)32;
         var output = new FuseInitOut
@@ -54,6 +63,9 @@ public sealed partial class FuseDispatcher
             MaxWrite = _options.MaxWrite,
             TimeGran = 1,
             MaxPages = maxPages,
+
+            // 7.40: the kernel enables passthrough only for a depth of 1 or 2; 0 (older daemons) means "not wanted".
+            MaxStackDepth = passthrough ? FuseConstants.PassthroughMaxStackDepth : 0,
         };
 
         var connection = new FuseConnectionInfo
@@ -64,6 +76,7 @@ public sealed partial class FuseDispatcher
             MaxReadSize = maxPages * 4096,
             MaxReadahead = input.MaxReadahead,
             MaxBackground = _options.MaxBackground,
+            BackingFiles = passthrough ? new FuseBackingFiles(_backingDevice, _logger) : FuseBackingFiles.Unavailable,
         };
 
         // The filesystem learns the connection before any other request can arrive: nothing else is processed until

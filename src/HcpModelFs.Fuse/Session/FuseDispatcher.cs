@@ -27,7 +27,12 @@ public sealed partial class FuseDispatcher
     private readonly ILogger _logger;
     private readonly BufferPool _pool;
     private readonly InterruptTracker _interrupts = new();
+
+    // One counter per opcode, bumped with one Interlocked increment per request: READ n at unmount tells whether the
+    // page cache or passthrough served what users read.
+    private readonly long[] _requestCounts = new long[OpcodeSlots];
     private IFuseNotifier _notifier = NullNotifier.Instance;
+    private IFuseBackingDevice? _backingDevice;
     private FuseConnectionInfo? _connection;
     private long _pending;
     private TaskCompletionSource? _drained;
@@ -51,6 +56,29 @@ public sealed partial class FuseDispatcher
 
     internal void SetNotifier(IFuseNotifier notifier) => _notifier = notifier;
 
+    /// <summary>Where backing files are registered; without one, passthrough is not asked for at INIT.</summary>
+    internal void SetBackingDevice(IFuseBackingDevice device) => _backingDevice = device;
+
+    /// <summary>How many requests of <paramref name="opcode"/> have reached the dispatcher so far (answered or not).</summary>
+    public long RequestCount(FuseOpcode opcode) =>
+        (uint)opcode < OpcodeSlots ? Interlocked.Read(ref _requestCounts[(int)opcode]) : 0;
+
+    /// <summary>A snapshot of the non-zero request counts, by opcode. Opcodes beyond the table are not counted.</summary>
+    public IReadOnlyDictionary<FuseOpcode, long> SnapshotRequestCounts()
+    {
+        var counts = new SortedDictionary<FuseOpcode, long>();
+        for (var i = 0; i < OpcodeSlots; i++)
+        {
+            var n = Interlocked.Read(ref _requestCounts[i]);
+            if (n != 0)
+            {
+                counts[(FuseOpcode)i] = n;
+            }
+        }
+
+        return counts;
+    }
+
     /// <summary>
     /// Handles one request. <paramref name="request"/> may be reused by the caller as soon as this returns. The task
     /// completes when the reply has been written (tests await it; the session does not).
@@ -63,6 +91,11 @@ public sealed partial class FuseDispatcher
         }
 
         var header = MemoryMarshal.Read<FuseInHeader>(request);
+        if (header.Opcode < OpcodeSlots)
+        {
+            Interlocked.Increment(ref _requestCounts[header.Opcode]);
+        }
+
         var bodyEnd = Math.Min(request.Length, (int)header.Len) - (header.TotalExtLen * 8);
         if (bodyEnd < FuseInHeader.Size)
         {
