@@ -18,4 +18,13 @@ public sealed record FuseConnectionInfo
     public uint MaxReadahead { get; init; }
 
     public ushort MaxBackground { get; init; }
+
+    /// <summary>Whether INIT granted FUSE_PASSTHROUGH (7.40): OPEN may be answered with a backing id.</summary>
+    public bool Passthrough => (Flags & FuseInitFlags.Passthrough) != 0;
+
+    /// <summary>
+    /// Registers local files for passthrough opens. Always present; <see cref="IFuseBackingFiles.IsAvailable"/> is
+    /// false (and Open answers ENOSYS) when passthrough was not granted.
+    /// </summary>
+    public IFuseBackingFiles BackingFiles { get; init; } = Session.FuseBackingFiles.Unavailable;
 }

@@ -10,7 +10,10 @@ namespace HcpModelFs.Fuse;
 /// </summary>
 public interface IFuseFileSystem
 {
-    /// <summary>Called once after INIT, before any other request: what was negotiated, and how to notify the kernel.</summary>
+    /// <summary>
+    /// Called once after INIT, before any other request: what was negotiated, and how to notify the kernel. Keep
+    /// <see cref="FuseConnectionInfo.BackingFiles"/> to answer OPEN by passthrough (<see cref="FuseOpenReply.BackingId"/>).
+    /// </summary>
     void OnInitialized(FuseConnectionInfo connection, IFuseNotifier notifier);
 
     /// <summary>Resolves <paramref name="name"/> in directory <paramref name="parent"/>. Each success with a non-zero node counts one lookup.</summary>

@@ -49,4 +49,10 @@ internal static partial class LogMessages
 
     [LoggerMessage(1014, LogLevel.Warning, "Unexpected first request {Opcode} before INIT; answering EIO")]
     public static partial void RequestBeforeInit(ILogger logger, string opcode);
+
+    [LoggerMessage(1015, LogLevel.Warning, "The kernel refused FUSE passthrough ({Errno}): registering backing files needs CAP_SYS_ADMIN in the initial user namespace. Files are served through READs.")]
+    public static partial void PassthroughRefused(ILogger logger, Errno errno);
+
+    [LoggerMessage(1016, LogLevel.Information, "FUSE requests served on {MountPoint}: {Counts}")]
+    public static partial void RequestsServed(ILogger logger, string mountPoint, string counts);
 }

@@ -398,6 +398,149 @@ public sealed class FuseDispatcherTests
         Assert.Equal((16u, -38, 72ul), CapturingSink.Header(_sink.Single()));
     }
 
+    [Theory]
+    [InlineData(FuseOpcode.GetAttr, 15)]
+    [InlineData(FuseOpcode.Open, 7)]
+    [InlineData(FuseOpcode.OpenDir, 7)]
+    [InlineData(FuseOpcode.Read, 39)]
+    [InlineData(FuseOpcode.ReadDir, 39)]
+    [InlineData(FuseOpcode.ReadDirPlus, 39)]
+    [InlineData(FuseOpcode.Release, 23)]
+    [InlineData(FuseOpcode.ReleaseDir, 23)]
+    [InlineData(FuseOpcode.GetXAttr, 7)]
+    [InlineData(FuseOpcode.ListXAttr, 7)]
+    public async Task A_body_shorter_than_the_opcode_minimum_is_einval_without_asking_the_filesystem(FuseOpcode opcode, int length)
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(opcode, 90, 5, new byte[length]), _sink);
+        Assert.Equal((16u, -22, 90ul), CapturingSink.Header(_sink.Single()));
+        Assert.Empty(_fs.Calls);
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Init_shorter_than_the_7_0_layout_is_einval()
+    {
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Init, 2, 0, new byte[15]), _sink);
+        Assert.Equal((16u, -22, 2ul), CapturingSink.Header(_sink.Single()));
+        Assert.Null(_dispatcher.Connection);
+    }
+
+    [Theory]
+    [InlineData(FuseOpcode.Forget)]
+    [InlineData(FuseOpcode.BatchForget)]
+    [InlineData(FuseOpcode.Interrupt)]
+    public async Task Malformed_requests_that_are_never_answered_are_dropped_without_a_reply(FuseOpcode opcode)
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(opcode, 92, 5, new byte[7]), _sink);
+        Assert.Empty(_sink.Messages);
+        Assert.Empty(_fs.Forgets);
+    }
+
+    [Fact]
+    public async Task Destroy_is_answered_with_an_empty_reply()
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Destroy, 94, 0, []), _sink);
+        Assert.Equal((16u, 0, 94ul), CapturingSink.Header(_sink.Single()));
+    }
+
+    [Fact]
+    public async Task Init_grants_passthrough_with_max_stack_depth_1_when_offered_and_backing_files_can_be_registered()
+    {
+        var device = new FakeBackingDevice();
+        var dispatcher = new FuseDispatcher(_fs, new FuseSessionOptions(), NullLogger.Instance, _pool);
+        dispatcher.SetBackingDevice(device);
+        await dispatcher.DispatchAsync(RequestBuilder.Init(), _sink);
+
+        var body = _sink.Single().AsSpan(16);
+        Assert.Equal(0x42E4E001u, BinaryPrimitives.ReadUInt32LittleEndian(body[12..]));  // flags unchanged
+        Assert.Equal(0x20u, BinaryPrimitives.ReadUInt32LittleEndian(body[32..]));        // flags2: PASSTHROUGH (1 << 37)
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(body[36..]));           // max_stack_depth
+        Assert.True(body[40..].ToArray().All(b => b == 0));                            // request_timeout, unused
+        var connection = dispatcher.Connection!;
+        Assert.True(connection.Passthrough);
+        Assert.Same(connection, _fs.Connection);
+        Assert.True(connection.BackingFiles.IsAvailable);
+        Assert.Equal(3, connection.BackingFiles.Open(new Microsoft.Win32.SafeHandles.SafeFileHandle(42, false)).Value);
+        Assert.Equal(["open fd=42"], device.Calls);
+    }
+
+    [Fact]
+    public async Task Init_does_not_ask_for_passthrough_when_the_options_turn_it_off()
+    {
+        var dispatcher = new FuseDispatcher(_fs, new FuseSessionOptions { Passthrough = false }, NullLogger.Instance, _pool);
+        dispatcher.SetBackingDevice(new FakeBackingDevice());
+        await dispatcher.DispatchAsync(RequestBuilder.Init(), _sink);
+
+        var body = _sink.Single().AsSpan(16);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(body[32..]));           // flags2
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(body[36..]));           // max_stack_depth
+        Assert.False(dispatcher.Connection!.Passthrough);
+        Assert.False(dispatcher.Connection.BackingFiles.IsAvailable);
+        Assert.Equal(Errno.ENOSYS, dispatcher.Connection.BackingFiles.Open(new Microsoft.Win32.SafeHandles.SafeFileHandle(42, false)).Error);
+    }
+
+    [Fact]
+    public async Task Init_does_not_grant_passthrough_that_the_kernel_does_not_offer()
+    {
+        var dispatcher = new FuseDispatcher(_fs, new FuseSessionOptions(), NullLogger.Instance, _pool);
+        dispatcher.SetBackingDevice(new FakeBackingDevice());
+        await dispatcher.DispatchAsync(RequestBuilder.Init(flags2: 0x5fd & ~0x20u), _sink); // a kernel without CONFIG_FUSE_PASSTHROUGH
+
+        var body = _sink.Single().AsSpan(16);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(body[32..]));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(body[36..]));
+        Assert.False(dispatcher.Connection!.Passthrough);
+        Assert.False(dispatcher.Connection.BackingFiles.IsAvailable);
+    }
+
+    [Fact]
+    public async Task Open_reply_with_a_backing_id_sets_passthrough_drops_keep_cache_and_carries_the_id_byte_exact()
+    {
+        await InitAsync();
+        _fs.OpenReply = new FuseOpenReply(new FileHandle(77), FuseOpenFlags.KeepCache | FuseOpenFlags.NoFlush, BackingId: 0x01020304);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Open, 10, 5, new byte[8]), _sink);
+        Assert.Equal(
+            [
+                32, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0,
+                77, 0, 0, 0, 0, 0, 0, 0,    // fh
+                0x80 | 0x20, 0, 0, 0,       // open_flags: FOPEN_PASSTHROUGH | FOPEN_NOFLUSH, KEEP_CACHE gone
+                4, 3, 2, 1,                 // backing_id
+            ],
+            _sink.Single());
+    }
+
+    [Fact]
+    public async Task Open_and_opendir_replies_without_a_backing_id_never_carry_the_passthrough_flag()
+    {
+        await InitAsync();
+        _fs.OpenReply = new FuseOpenReply(new FileHandle(77), FuseOpenFlags.KeepCache | FuseOpenFlags.Passthrough);
+        _fs.OpenDirReply = new FuseOpenReply(new FileHandle(9), FuseOpenFlags.CacheDir, BackingId: 5);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Open, 10, 5, new byte[8]), _sink);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.OpenDir, 12, 1, new byte[8]), _sink);
+        Assert.Equal((2u, 0), (BinaryPrimitives.ReadUInt32LittleEndian(_sink.Messages[0].AsSpan(24)), BinaryPrimitives.ReadInt32LittleEndian(_sink.Messages[0].AsSpan(28))));
+        Assert.Equal((8u, 0), (BinaryPrimitives.ReadUInt32LittleEndian(_sink.Messages[1].AsSpan(24)), BinaryPrimitives.ReadInt32LittleEndian(_sink.Messages[1].AsSpan(28))));
+    }
+
+    [Fact]
+    public async Task Request_counts_count_every_request_by_opcode()
+    {
+        await InitAsync();
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Read, 12, 5, RequestBuilder.ReadIn(77, 0, 16)), _sink);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Read, 14, 5, RequestBuilder.ReadIn(77, 16, 16)), _sink);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Lookup, 16, 1, "nope\0"u8), _sink);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Flush, 18, 5, new byte[24]), _sink);
+
+        Assert.Equal(2, _dispatcher.RequestCount(FuseOpcode.Read));
+        Assert.Equal(0, _dispatcher.RequestCount(FuseOpcode.Open));
+        Assert.Equal(0, _dispatcher.RequestCount((FuseOpcode)999));
+        Assert.Equal(
+            [(FuseOpcode.Lookup, 1L), (FuseOpcode.Read, 2L), (FuseOpcode.Flush, 1L), (FuseOpcode.Init, 1L)],
+            _dispatcher.SnapshotRequestCounts().Select(p => (p.Key, p.Value)));
+    }
+
     [Fact]
     public async Task Base_filesystem_defaults_are_enosys_for_xattrs_and_readlink()
     {

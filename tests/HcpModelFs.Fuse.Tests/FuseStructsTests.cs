@@ -28,6 +28,7 @@ public sealed class FuseStructsTests
         Assert.Equal(8, Unsafe.SizeOf<FuseGetXAttrIn>());
         Assert.Equal(8, Unsafe.SizeOf<FuseGetXAttrOut>());
         Assert.Equal(80, Unsafe.SizeOf<FuseKStatFs>());
+        Assert.Equal(16, Unsafe.SizeOf<FuseBackingMap>());
         Assert.Equal(24, Unsafe.SizeOf<FuseDirent>());
         Assert.Equal(24, Unsafe.SizeOf<FuseNotifyInvalInodeOut>());
         Assert.Equal(16, Unsafe.SizeOf<FuseNotifyInvalEntryOut>());
@@ -42,5 +43,13 @@ public sealed class FuseStructsTests
         Assert.Equal(FuseAttrOut.Size, Unsafe.SizeOf<FuseAttrOut>());
         Assert.Equal(FuseKStatFs.Size, Unsafe.SizeOf<FuseKStatFs>());
         Assert.Equal(FuseReadIn.Size, Unsafe.SizeOf<FuseReadIn>());
+    }
+
+    [Fact]
+    public void Passthrough_ioctl_numbers_match_fuse_h()
+    {
+        // The values printed by a C program including <linux/fuse.h> (fuse-protocol.md §1).
+        Assert.Equal(0x4010E501ul, FuseConstants.DevIocBackingOpen);
+        Assert.Equal(0x4004E502ul, FuseConstants.DevIocBackingClose);
     }
 }

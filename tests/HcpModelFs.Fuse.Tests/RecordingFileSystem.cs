@@ -17,6 +17,12 @@ internal sealed class RecordingFileSystem : FuseFileSystemBase
 
     public Exception? ThrowOnLookup { get; set; }
 
+    public FuseOpenReply OpenReply { get; set; } = new(new FileHandle(77), FuseOpenFlags.KeepCache);
+
+    public FuseConnectionInfo? Connection { get; private set; }
+
+    public override void OnInitialized(FuseConnectionInfo connection, IFuseNotifier notifier) => Connection = connection;
+
     public static FuseEntry FileEntry(ulong node, long size) => new()
     {
         Node = new NodeId(node),
@@ -54,7 +60,7 @@ internal sealed class RecordingFileSystem : FuseFileSystemBase
     public override ValueTask<FuseResult<FuseOpenReply>> OpenAsync(NodeId node, int flags, FuseRequestContext context, CancellationToken cancellationToken)
     {
         Calls.Add($"open {node} flags={flags:x}");
-        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(77), FuseOpenFlags.KeepCache));
+        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(OpenReply);
     }
 
     public override ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
@@ -79,8 +85,10 @@ internal sealed class RecordingFileSystem : FuseFileSystemBase
         return ValueTask.CompletedTask;
     }
 
+    public FuseOpenReply OpenDirReply { get; set; } = new(new FileHandle(9), FuseOpenFlags.KeepCache | FuseOpenFlags.CacheDir);
+
     public override ValueTask<FuseResult<FuseOpenReply>> OpenDirAsync(NodeId node, int flags, FuseRequestContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(9), FuseOpenFlags.KeepCache | FuseOpenFlags.CacheDir));
+        ValueTask.FromResult<FuseResult<FuseOpenReply>>(OpenDirReply);
 
     public override ValueTask<Errno> ReadDirAsync(NodeId node, FileHandle handle, long offset, DirentWriter writer, FuseRequestContext context, CancellationToken cancellationToken)
     {

@@ -11,24 +11,35 @@ namespace HcpModelFs.FuseTestHost;
 /// Mirrors a real directory read-only: the reference for "does our FUSE layer show exactly what the kernel would",
 /// and the filesystem of the bench/fuse comparison with fuse-overlayfs. Reads are pread(2) straight into the
 /// session's reply buffer.
+/// With passthrough, OPEN of a regular file names the underlying file as backing file, so reads never reach us. The
+/// kernel's rules decide the bookkeeping: one backing id per node, shared by its concurrent opens and closed with the
+/// last of them; a node with a cached open outstanding (its registration failed) is not switched to passthrough.
 /// </summary>
 internal sealed class LoopbackFileSystem : FuseFileSystemBase
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<ulong, Node> _nodes = new();
     private readonly ConcurrentDictionary<string, Node> _byPath = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<ulong, SafeFileHandle> _files = new();
+    private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
     private readonly ConcurrentDictionary<ulong, string[]> _listings = new();
+    private readonly bool _passthrough;
+    private readonly Action<string> _announce;
+    private IFuseBackingFiles? _backingFiles;
+    private int _refusalAnnounced;
     private long _nextNode = 1;
     private long _nextHandle;
 
-    public LoopbackFileSystem(string source)
+    public LoopbackFileSystem(string source, bool passthrough = false, Action<string>? announce = null)
     {
+        _passthrough = passthrough;
+        _announce = announce ?? (_ => { });
         var root = new Node(1, Path.GetFullPath(source));
         _nodes[1] = root;
         _byPath[root.Path] = root;
         root.Lookups = long.MaxValue / 2; // Never forgotten.
     }
+
+    public override void OnInitialized(FuseConnectionInfo connection, IFuseNotifier notifier) => _backingFiles = connection.BackingFiles;
 
     public override ValueTask<FuseResult<FuseEntry>> LookupAsync(NodeId parent, ReadOnlyMemory<byte> name, FuseRequestContext context, CancellationToken cancellationToken)
     {
@@ -80,8 +91,12 @@ internal sealed class LoopbackFileSystem : FuseFileSystemBase
         {
             var handle = File.OpenHandle(n.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             var id = (ulong)Interlocked.Increment(ref _nextHandle);
-            _files[id] = handle;
-            return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(id), FuseOpenFlags.KeepCache));
+            var backingId = Attach(n, handle);
+            _files[id] = new OpenFile(handle, n, backingId != 0);
+
+            // Passthrough opens use the backing file's page cache; the session would drop KEEP_CACHE anyway.
+            var openFlags = backingId != 0 ? FuseOpenFlags.None : FuseOpenFlags.KeepCache;
+            return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(id), openFlags, backingId));
         }
         catch (UnauthorizedAccessException)
         {
@@ -95,10 +110,12 @@ internal sealed class LoopbackFileSystem : FuseFileSystemBase
 
     public override ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
     {
-        if (!_files.TryGetValue(handle.Value, out var file))
+        if (!_files.TryGetValue(handle.Value, out var open))
         {
             return ValueTask.FromResult<FuseResult<int>>(Errno.EBADF);
         }
+
+        var file = open.Handle;
 
         // pread until the buffer is full or the file ends: a short reply mid-file would read as EOF to the kernel.
         var total = 0;
@@ -121,7 +138,8 @@ internal sealed class LoopbackFileSystem : FuseFileSystemBase
     {
         if (_files.TryRemove(handle.Value, out var file))
         {
-            file.Dispose();
+            Detach(file);
+            file.Handle.Dispose();
         }
 
         return ValueTask.CompletedTask;
@@ -204,6 +222,55 @@ internal sealed class LoopbackFileSystem : FuseFileSystemBase
         return ValueTask.FromResult<FuseResult<int>>(bytes.Length);
     }
 
+    /// <summary>Counts one open of <paramref name="node"/>; returns the backing id when it is a passthrough open, else 0.</summary>
+    private int Attach(Node node, SafeFileHandle handle)
+    {
+        lock (node.Gate)
+        {
+            if (_passthrough && node.BackingId == 0 && node.CachedOpens == 0 && _backingFiles is { IsAvailable: true } backing)
+            {
+                var registered = backing.Open(handle);
+                if (registered.IsSuccess)
+                {
+                    node.BackingId = registered.Value;
+                }
+                else if (Interlocked.Exchange(ref _refusalAnnounced, 1) == 0)
+                {
+                    _announce("PASSTHROUGH_REFUSED " + registered.Error);
+                }
+            }
+
+            if (node.BackingId != 0)
+            {
+                node.PassthroughOpens++;
+                return node.BackingId;
+            }
+
+            node.CachedOpens++;
+            return 0;
+        }
+    }
+
+    private void Detach(OpenFile file)
+    {
+        var node = file.Node;
+        lock (node.Gate)
+        {
+            if (!file.Passthrough)
+            {
+                node.CachedOpens--;
+                return;
+            }
+
+            // RELEASE comes after the kernel let go of the open, so the id is no longer needed once the last one is gone.
+            if (--node.PassthroughOpens == 0)
+            {
+                _ = _backingFiles!.Close(node.BackingId);
+                node.BackingId = 0;
+            }
+        }
+    }
+
     private Node Acquire(string path, bool countLookup = true)
     {
         var node = _byPath.GetOrAdd(path, p =>
@@ -251,8 +318,19 @@ internal sealed class LoopbackFileSystem : FuseFileSystemBase
 
         public string Path { get; } = path;
 
+        public Lock Gate { get; } = new();
+
+        /// <summary>Registered backing file while passthrough opens are outstanding, else 0 (under <see cref="Gate"/>).</summary>
+        public int BackingId { get; set; }
+
+        public int PassthroughOpens { get; set; }
+
+        public int CachedOpens { get; set; }
+
 #pragma warning disable SA1401, CA1051 // Interlocked needs a field.
         public long Lookups;
 #pragma warning restore SA1401, CA1051
     }
+
+    private sealed record OpenFile(SafeFileHandle Handle, Node Node, bool Passthrough);
 }

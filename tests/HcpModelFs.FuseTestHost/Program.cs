@@ -14,8 +14,12 @@ namespace HcpModelFs.FuseTestHost;
 ///   loopback SOURCE MOUNTPOINT [options]    mirror SOURCE read-only
 ///   mmap-check FILE SEED SIZE COUNT RANDSEED  map FILE and compare COUNT random pages with SyntheticContent
 ///   mmap-touch FILE | parallel-read FILE N READSIZE | stat-loop DIR ROUNDS   timed access patterns for bench/
-/// Options: --fusermount (unprivileged path), --readers N, --read-ahead-kb N|none, --stats (print READ sizes at exit).
-/// Prints "READY" once mounted; SIGTERM/SIGINT unmount and exit 0.
+/// Options: --fusermount (unprivileged path), --readers N, --read-ahead-kb N|none, --stats (print READ sizes at exit),
+/// --passthrough (loopback: answer OPEN with the underlying file as backing file), --no-passthrough (do not even
+/// negotiate it at INIT).
+/// Prints "PASSTHROUGH granted=BOOL" and then "READY" once mounted; SIGTERM/SIGINT unmount, print
+/// "REQUESTS OPCODE=N ..." (every request that reached the daemon, e.g. READ=0 when passthrough served all reads)
+/// and exit 0.
 /// </summary>
 internal static class Program
 {
@@ -29,8 +33,8 @@ internal static class Program
 
         return args[0] switch
         {
-            "synthetic" when args.Length >= 2 => await ServeAsync(args[1], args[2..], announce => new SyntheticFileSystem(announce)),
-            "loopback" when args.Length >= 3 => await ServeAsync(args[2], args[3..], _ => new LoopbackFileSystem(args[1])),
+            "synthetic" when args.Length >= 2 => await ServeAsync(args[1], args[2..], (announce, _) => new SyntheticFileSystem(announce)),
+            "loopback" when args.Length >= 3 => await ServeAsync(args[2], args[3..], (announce, passthrough) => new LoopbackFileSystem(args[1], passthrough, announce)),
             "mmap-check" when args.Length == 6 => MmapCheck(args[1], ulong.Parse(args[2], CultureInfo.InvariantCulture),
                 long.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture),
                 int.Parse(args[5], CultureInfo.InvariantCulture)),
@@ -47,12 +51,13 @@ internal static class Program
         return 2;
     }
 
-    private static async Task<int> ServeAsync(string mountPoint, string[] options, Func<Action<string>, IFuseFileSystem> create)
+    private static async Task<int> ServeAsync(string mountPoint, string[] options, Func<Action<string>, bool, IFuseFileSystem> create)
     {
         var logger = new StderrLogger(LogLevel.Information);
         var mountOptions = new FuseMountOptions { FsName = "hcpfs-test", Subtype = "hcpfs-test" };
         var sessionOptions = new FuseSessionOptions();
         var stats = false;
+        var passthrough = false;
         for (var i = 0; i < options.Length; i++)
         {
             switch (options[i])
@@ -70,6 +75,12 @@ internal static class Program
                 case "--stats":
                     stats = true;
                     break;
+                case "--passthrough":
+                    passthrough = true;
+                    break;
+                case "--no-passthrough":
+                    sessionOptions = sessionOptions with { Passthrough = false };
+                    break;
                 default:
                     Console.Error.WriteLine("unknown option " + options[i]);
                     return 2;
@@ -86,7 +97,7 @@ internal static class Program
             }
         }
 
-        var fileSystem = create(Announce);
+        var fileSystem = create(Announce, passthrough);
         // SIGHUP: the synthetic tree changes and notifies the kernel (off any request thread, as notifications must be).
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
@@ -112,6 +123,7 @@ internal static class Program
             return 1;
         }
 
+        Announce("PASSTHROUGH granted=" + session.Connection!.Passthrough.ToString(CultureInfo.InvariantCulture));
         Announce("READY " + session.Connection!.MaxReadSize.ToString(CultureInfo.InvariantCulture));
         await Task.WhenAny(stop.Task, session.Completion);
         await session.StopAsync();
@@ -120,6 +132,8 @@ internal static class Program
             Announce("READSIZES " + recorder.Summary());
         }
 
+        Announce("REQUESTS " + string.Join(' ', session.SnapshotRequestCounts().Select(c =>
+            string.Create(CultureInfo.InvariantCulture, $"{c.Key.ToString().ToUpperInvariant()}={c.Value}"))));
         Announce("STOPPED");
         return 0;
     }

@@ -257,4 +257,13 @@ public struct FuseNotifyStoreOut
     public uint DataSize;
     public uint Padding;
 }
+/// <summary>Argument of FUSE_DEV_IOC_BACKING_OPEN (7.40). Non-zero flags or padding: EINVAL.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FuseBackingMap
+{
+    public const int Size = 16;
+    public int Fd;
+    public uint Flags;
+    public ulong Padding;
+}
 #pragma warning restore CA1051, CA1815

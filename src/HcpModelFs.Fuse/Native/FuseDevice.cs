@@ -1,4 +1,6 @@
 using HcpModelFs.Fuse.Abi;
+using HcpModelFs.Fuse.Session;
+using Microsoft.Win32.SafeHandles;
 
 namespace HcpModelFs.Fuse.Native;
 
@@ -6,7 +8,7 @@ namespace HcpModelFs.Fuse.Native;
 /// One open file descriptor on /dev/fuse: the session's own or a clone (FUSE_DEV_IOC_CLONE). Replies must go
 /// back on the descriptor their request was read from; each clone has its own table of requests in flight.
 /// </summary>
-internal sealed unsafe class FuseDevice : IFuseReplySink, IDisposable
+internal sealed unsafe class FuseDevice : IFuseReplySink, IFuseBackingDevice, IDisposable
 {
     private int _fd;
 
@@ -41,6 +43,31 @@ internal sealed unsafe class FuseDevice : IFuseReplySink, IDisposable
         }
 
         return clone;
+    }
+
+    public int BackingOpen(SafeFileHandle file)
+    {
+        var added = false;
+        file.DangerousAddRef(ref added);
+        try
+        {
+            var map = new FuseBackingMap { Fd = (int)file.DangerousGetHandle() };
+            var id = LibC.IoCtl(_fd, FuseConstants.DevIocBackingOpen, &map);
+            return id > 0 ? id : -(int)LibC.LastErrno();
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    public Errno BackingClose(int backingId)
+    {
+        var id = (uint)backingId;
+        return LibC.IoCtl(_fd, FuseConstants.DevIocBackingClose, &id) == 0 ? Errno.Success : LibC.LastErrno();
     }
 
     /// <summary>Reads one whole request. Returns the byte count, or a negative errno.</summary>

@@ -66,8 +66,21 @@ internal static class AbiWriter
         return new FuseAttrOut { AttrValid = seconds, AttrValidNsec = nanos, Attr = ToAttr(reply.Attributes) };
     }
 
-    public static FuseOpenOut ToOpenOut(in FuseOpenReply reply) =>
-        new() { Fh = reply.Handle.Value, OpenFlags = (uint)reply.Flags };
+    /// <summary>FOPEN_* flags the kernel accepts together with FOPEN_PASSTHROUGH (fs/fuse/iomode.c FOPEN_PASSTHROUGH_MASK).</summary>
+    public const FuseOpenFlags PassthroughCompatible =
+        FuseOpenFlags.Passthrough | FuseOpenFlags.DirectIo | FuseOpenFlags.ParallelDirectWrites | FuseOpenFlags.NoFlush;
+
+    /// <summary>
+    /// fuse_open_out for OPEN: a backing id turns on FOPEN_PASSTHROUGH and drops the flags the kernel refuses with it
+    /// (KEEP_CACHE would fail the user's open with EIO); without one, a stray PASSTHROUGH flag is dropped.
+    /// </summary>
+    public static FuseOpenOut ToOpenOut(in FuseOpenReply reply) => reply.BackingId != 0
+        ? new() { Fh = reply.Handle.Value, OpenFlags = (uint)((reply.Flags | FuseOpenFlags.Passthrough) & PassthroughCompatible), BackingId = reply.BackingId }
+        : ToOpenDirOut(reply);
+
+    /// <summary>fuse_open_out for OPENDIR: the kernel has no passthrough for directories.</summary>
+    public static FuseOpenOut ToOpenDirOut(in FuseOpenReply reply) =>
+        new() { Fh = reply.Handle.Value, OpenFlags = (uint)(reply.Flags & ~FuseOpenFlags.Passthrough) };
 
     public static FuseKStatFs ToKStatFs(in FuseStatFs s) => new()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using HcpModelFs.Fuse.Abi;
 using HcpModelFs.Fuse.Mounting;
 using HcpModelFs.Fuse.Native;
 using Microsoft.Extensions.Logging;
@@ -36,12 +37,19 @@ public sealed class FuseSession : IAsyncDisposable
         _logger = logger;
         _dispatcher = new FuseDispatcher(fileSystem, options, logger, pool);
         _dispatcher.SetNotifier(new FuseNotifier(mount.Device, pool));
+        _dispatcher.SetBackingDevice(mount.Device);
         _dispatcher.Initialized += OnInitialized;
     }
 
     public string MountPoint => _mount.MountPoint;
 
     public FuseConnectionInfo? Connection => _dispatcher.Connection;
+
+    /// <summary>How many requests of <paramref name="opcode"/> the kernel has sent (READ: what neither the page cache nor passthrough served).</summary>
+    public long RequestCount(FuseOpcode opcode) => _dispatcher.RequestCount(opcode);
+
+    /// <summary>A snapshot of the non-zero request counts, by opcode.</summary>
+    public IReadOnlyDictionary<FuseOpcode, long> SnapshotRequestCounts() => _dispatcher.SnapshotRequestCounts();
 
     /// <summary>Completes when every reader thread has ended (the connection is gone).</summary>
     public Task Completion => _readersDone.Task;
@@ -97,6 +105,8 @@ public sealed class FuseSession : IAsyncDisposable
             done = await WaitReadersAsync(_options.StopTimeout);
         }
 
+        LogMessages.RequestsServed(
+            _logger, _mount.MountPoint, string.Join(' ', SnapshotRequestCounts().Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.ToString().ToUpperInvariant()}={c.Value}"))));
         if (done)
         {
             foreach (var clone in _clones)

@@ -28,6 +28,12 @@ public sealed record FuseSessionOptions
         FuseInitFlags.ReaddirplusAuto | FuseInitFlags.CacheSymlinks | FuseInitFlags.ExplicitInvalData |
         FuseInitFlags.AsyncDio | FuseInitFlags.AbortError | FuseInitFlags.InitExt;
 
+    /// <summary>
+    /// Ask for FUSE_PASSTHROUGH (6.9+) when the kernel offers it, so the filesystem may answer OPEN with a backing file
+    /// (<see cref="IFuseBackingFiles"/>). Granting it changes nothing until the filesystem does.
+    /// </summary>
+    public bool Passthrough { get; init; } = true;
+
     /// <summary>How long Stop waits for in-flight requests and reader threads before aborting the connection.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
