@@ -10,6 +10,8 @@ using HcpModelFs.Store.S3;
 
 // Raw store benchmark: multipart PUT, ranged GETs of 8 MiB with 1/4/8/16 in flight into memory, and curl's single GET
 // of the same object, each `runs` times; medians in MB/s (10^6 bytes per second).
+// Read-only mode (bench/run): `--bucket B --key K [--in-flight 16]` reads an existing object (any bytes) with ranged GETs
+// only: no PUT, no curl, nothing deleted.
 var options = ParseArgs(args);
 var env = DotEnvParser.Parse(await File.ReadAllTextAsync(options["env"]));
 var sizeMiB = int.Parse(options.GetValueOrDefault("size-mib", "2048"), CultureInfo.InvariantCulture);
@@ -18,7 +20,9 @@ var outPath = options.GetValueOrDefault("out");
 const int RangeSize = 8 << 20;
 const int PartSize = 16 << 20;
 const int UploadParallelism = 4;
-const string Bucket = "hcpmodelfs-bench";
+var readOnlyKey = options.GetValueOrDefault("key");
+var Bucket = options.GetValueOrDefault("bucket", "hcpmodelfs-bench");
+var inFlightLevels = options.GetValueOrDefault("in-flight", "1,4,8,16").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 var size = (long)sizeMiB << 20;
 var endpoint = new Uri(env["S3_ENDPOINT"]);
 var settings = new StoreSettings
@@ -31,8 +35,16 @@ var settings = new StoreSettings
     AttemptTimeout = TimeSpan.FromMinutes(2),
 };
 var client = S3ClientFactory.Create(settings);
-await client.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+if (readOnlyKey is null)
+{
+    await client.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
+}
+
 using var store = new S3ObjectStore(client, Bucket, "bench", ownsClient: true);
+if (readOnlyKey is not null)
+{
+    size = (await store.HeadAsync(readOnlyKey, CancellationToken.None) ?? throw new InvalidOperationException($"{readOnlyKey} not found")).Size;
+}
 
 // One source buffer of pseudo-random bytes; parts are slices of it (the object repeats it).
 var source = new byte[PartSize];
@@ -52,9 +64,9 @@ var results = new JsonObject
 var rows = new List<(string Name, double[] Values)>();
 
 // Multipart PUT: run 1 creates the object the reads use; later runs write scratch keys that are deleted again.
-const string Key = "bench/object.bin";
+var Key = readOnlyKey ?? "bench/object.bin";
 var put = new double[runs];
-for (var r = 0; r < runs; r++)
+for (var r = 0; r < runs && readOnlyKey is null; r++)
 {
     var key = r == 0 ? Key : $"bench/put-{r}.bin";
     var watch = Stopwatch.StartNew();
@@ -83,10 +95,13 @@ for (var r = 0; r < runs; r++)
     await Console.Error.WriteLineAsync($"multipart PUT run {r + 1}: {put[r]:F0} MB/s");
 }
 
-rows.Add(($"multipart PUT ({PartSize >> 20} MiB parts, {UploadParallelism} in flight)", put));
+if (readOnlyKey is null)
+{
+    rows.Add(($"multipart PUT ({PartSize >> 20} MiB parts, {UploadParallelism} in flight)", put));
+}
 
 // Ranged GETs of the whole object, 8 MiB each, N in flight, straight into per-worker buffers.
-foreach (var inFlight in new[] { 1, 4, 8, 16 })
+foreach (var inFlight in inFlightLevels)
 {
     var values = new double[runs];
     for (var r = 0; r < runs; r++)
@@ -103,7 +118,7 @@ foreach (var inFlight in new[] { 1, 4, 8, 16 })
                 var offset = i * RangeSize;
                 var length = (int)Math.Min(RangeSize, size - offset);
                 await store.ReadRangeAsync(Key, offset, buffer.AsMemory(0, length), null, CancellationToken.None);
-                if (buffer[0] != source[(int)(offset % PartSize)])
+                if (readOnlyKey is null && buffer[0] != source[(int)(offset % PartSize)])
                 {
                     throw new InvalidOperationException($"wrong bytes at {offset}");
                 }
@@ -119,7 +134,7 @@ foreach (var inFlight in new[] { 1, 4, 8, 16 })
 
 // curl: one plain GET of the whole object to /dev/null, signed with --aws-sigv4.
 var curl = new double[runs];
-for (var r = 0; r < runs; r++)
+for (var r = 0; r < runs && readOnlyKey is null; r++)
 {
     var psi = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
     foreach (var a in new[]
@@ -148,8 +163,11 @@ for (var r = 0; r < runs; r++)
     await Console.Error.WriteLineAsync($"curl GET run {r + 1}: {curl[r]:F0} MB/s");
 }
 
-rows.Add(("curl single GET (whole object)", curl));
-await store.DeleteAsync(Key, CancellationToken.None);
+if (readOnlyKey is null)
+{
+    rows.Add(("curl single GET (whole object)", curl));
+    await store.DeleteAsync(Key, CancellationToken.None);
+}
 
 var table = new StringBuilder();
 table.AppendLine(CultureInfo.InvariantCulture, $"Raw store throughput, {sizeMiB} MiB object, {runs} runs, MB/s (10^6 B/s)");
@@ -190,7 +208,7 @@ static Dictionary<string, string> ParseArgs(string[] args)
 
     if (!d.ContainsKey("env"))
     {
-        throw new ArgumentException("usage: StoreBench --env <rgw.env> [--size-mib 2048] [--runs 3] [--out file.json]");
+        throw new ArgumentException("usage: StoreBench --env <rgw.env> [--size-mib 2048] [--runs 3] [--out file.json] [--bucket B --key K (read-only)] [--in-flight 1,4,8,16]");
     }
 
     return d;
