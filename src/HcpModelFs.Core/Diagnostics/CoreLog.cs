@@ -19,4 +19,10 @@ internal static partial class CoreLog
 
     [LoggerMessage(3004, LogLevel.Warning, "Prefetch of {Key} block {Block} failed: {Reason}")]
     public static partial void PrefetchFailed(ILogger logger, string key, long block, string reason);
+
+    [LoggerMessage(3005, LogLevel.Information, "FUSE passthrough: {State}")]
+    public static partial void PassthroughState(ILogger logger, string state);
+
+    [LoggerMessage(3006, LogLevel.Warning, "FUSE passthrough of {Key} refused ({Errno}); it is served by READs")]
+    public static partial void PassthroughRefused(ILogger logger, string key, string errno);
 }

@@ -34,6 +34,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
     private readonly ModelFileSystemOptions _options;
     private readonly ILogger _logger;
     private readonly InodeTable _inodes = new();
+    private readonly PassthroughFiles _passthrough;
     private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
     private readonly ConcurrentDictionary<ulong, string[]> _listings = new();
     private readonly DateTimeOffset _mountTime;
@@ -58,6 +59,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         _options = options;
         _logger = logger;
         _mountTime = (time ?? TimeProvider.System).GetUtcNow();
+        _passthrough = new PassthroughFiles(options.Passthrough, logger);
     }
 
     /// <summary>Nodes the kernel currently holds (for tests and metrics).</summary>
@@ -102,6 +104,13 @@ public sealed class ModelFileSystem : FuseFileSystemBase
             n is null ? Errno.ENOENT : new FuseAttrReply(Attributes(n), Timeout(n)));
     }
 
+    public override void OnInitialized(FuseConnectionInfo connection, IFuseNotifier notifier)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _passthrough.OnInitialized(connection.BackingFiles);
+        base.OnInitialized(connection, notifier);
+    }
+
     public override ValueTask<FuseResult<FuseOpenReply>> OpenAsync(NodeId node, int flags, FuseRequestContext context, CancellationToken cancellationToken)
     {
         var n = _inodes.Get(node.Value);
@@ -119,11 +128,17 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         var job = n.Revision!.Hub is not null && _ingest is not null ? _ingest.Start(n.Revision) : null;
         var reader = job is not null ? new IngestFileReader(_cache, file.CacheId, job) : new FileReader(_cache, file.CacheId, _source);
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[handle] = new OpenFile(file, reader, _cache.Pin(file.CacheId), _prefetcher.Open(file.CacheId, reader.Source));
+        var pin = _cache.Pin(file.CacheId);
+
+        // A complete, verified cache file is read by the kernel itself: no READ reaches us, at disk speed.
+        var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
+        var backingId = _passthrough.Open(node.Value, file.CacheId.Key, verifiedPath);
+        var prefetch = backingId != 0 ? Prefetcher.None : _prefetcher.Open(file.CacheId, reader.Source);
+        _files[handle] = new OpenFile(node.Value, file, reader, backingId != 0, pin, prefetch);
 
         // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
         var openFlags = n.Revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
-        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags));
+        return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags, backingId));
     }
 
     public override async ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
@@ -155,6 +170,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         if (_files.TryRemove(handle.Value, out var open))
         {
             open.Dispose();
+            _passthrough.Release(open.Node, open.Passthrough);
         }
 
         return ValueTask.CompletedTask;
@@ -412,8 +428,12 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
     }
 
-    private sealed class OpenFile(RevisionFile file, FileReader reader, IDisposable pin, IDisposable prefetch) : IDisposable
+    private sealed class OpenFile(ulong node, RevisionFile file, FileReader reader, bool passthrough, IDisposable pin, IDisposable prefetch) : IDisposable
     {
+        public ulong Node { get; } = node;
+
+        public bool Passthrough { get; } = passthrough;
+
         public RevisionFile File { get; } = file;
 
         public FileReader Reader { get; } = reader;

@@ -18,4 +18,7 @@ public sealed record ModelFileSystemOptions
     public uint Uid { get; init; }
 
     public uint Gid { get; init; }
+
+    /// <summary>Answer opens of complete, verified cache files with FUSE passthrough where the kernel grants it.</summary>
+    public bool Passthrough { get; init; } = true;
 }

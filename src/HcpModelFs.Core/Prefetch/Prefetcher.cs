@@ -33,6 +33,9 @@ public sealed class Prefetcher : IDisposable
         _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
     }
 
+    /// <summary>A lease for an open that needs no prefetch (the kernel reads the file itself).</summary>
+    public static IDisposable None => NoLease.Instance;
+
     /// <summary>Registers an open of <paramref name="id"/>; the returned lease ends it.</summary>
     public IDisposable Open(CacheObjectId id, IBlockSource source)
     {

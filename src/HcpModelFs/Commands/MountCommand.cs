@@ -64,7 +64,7 @@ internal static class MountCommand
         }, loggerFactory.CreateLogger<Prefetcher>());
         var fileSystem = new ModelFileSystem(
             services.Catalog, cache, new StoreBlockSource(services.Store), prefetcher,
-            new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger },
+            new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough },
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);
 
@@ -77,7 +77,7 @@ internal static class MountCommand
                 mountPoint,
                 fileSystem,
                 new FuseMountOptions { AllowOther = settings.AllowOther },
-                new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb },
+                new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb, Passthrough = settings.Passthrough },
                 loggerFactory.CreateLogger("HcpModelFs.Fuse"),
                 cancellationToken);
         }
