@@ -14,6 +14,7 @@ packages=(
   util-linux          # setpriv, to run a daemon as an unprivileged user
   radosgw ceph-mon ceph-osd uuid-runtime   # a real S3 server (Ceph RGW) on 127.0.0.1
   curl ca-certificates
+  attr                # getfattr: tests read the user.hcpmodelfs.* attributes of mounted files
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,9 @@ internal enum FsNodeKind
 internal sealed class FsNode
 {
     private long _lookups;
+    private long _reads;
+    private int _opens;
+    private volatile bool _passthrough;
 
     public FsNode(ulong id, string key, FsNodeKind kind, string org, ModelRevision? revision, RevisionDirectory? directory, RevisionFile? file, string entryName = "")
     {
@@ -54,4 +57,23 @@ internal sealed class FsNode
 
     /// <summary>Drops <paramref name="count"/> lookups; true when none are left.</summary>
     public bool Forget(ulong count) => Interlocked.Add(ref _lookups, -(long)count) <= 0;
+
+    /// <summary>READs the daemon served for this file since the mount (user.hcpmodelfs.reads).</summary>
+    public long Reads => Interlocked.Read(ref _reads);
+
+    /// <summary>Whether the latest open of this file was answered with FUSE passthrough (user.hcpmodelfs.passthrough).</summary>
+    public bool Passthrough
+    {
+        get => _passthrough;
+        set => _passthrough = value;
+    }
+
+    public void CountRead() => Interlocked.Increment(ref _reads);
+
+    /// <summary>Open handles of this file right now (user.hcpmodelfs.opens; RELEASE arrives after close(2) returns).</summary>
+    public int Opens => Volatile.Read(ref _opens);
+
+    public void Opened() => Interlocked.Increment(ref _opens);
+
+    public void Released() => Interlocked.Decrement(ref _opens);
 }

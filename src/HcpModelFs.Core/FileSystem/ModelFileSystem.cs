@@ -134,7 +134,9 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
         var backingId = _passthrough.Open(node.Value, file.CacheId.Key, verifiedPath);
         var prefetch = backingId != 0 ? Prefetcher.None : _prefetcher.Open(file.CacheId, reader.Source);
-        _files[handle] = new OpenFile(node.Value, file, reader, backingId != 0, pin, prefetch);
+        n.Passthrough = backingId != 0;
+        n.Opened();
+        _files[handle] = new OpenFile(n, file, reader, backingId != 0, pin, prefetch);
 
         // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
         var openFlags = n.Revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
@@ -154,6 +156,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase
             return 0;
         }
 
+        open.Node.CountRead();
         _prefetcher.OnRead(id, offset, destination.Length);
         try
         {
@@ -165,12 +168,19 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
     }
 
+    public override ValueTask<FuseResult<int>> GetXAttrAsync(NodeId node, ReadOnlyMemory<byte> name, Memory<byte> destination, CancellationToken cancellationToken)
+        => ValueTask.FromResult(FileXAttrs.Get(_inodes.Get(node.Value), name.Span, destination.Span));
+
+    public override ValueTask<FuseResult<int>> ListXAttrAsync(NodeId node, Memory<byte> destination, CancellationToken cancellationToken)
+        => ValueTask.FromResult(FileXAttrs.List(_inodes.Get(node.Value), destination.Span));
+
     public override ValueTask ReleaseAsync(NodeId node, FileHandle handle, CancellationToken cancellationToken)
     {
         if (_files.TryRemove(handle.Value, out var open))
         {
             open.Dispose();
-            _passthrough.Release(open.Node, open.Passthrough);
+            _passthrough.Release(open.Node.Id, open.Passthrough);
+            open.Node.Released();
         }
 
         return ValueTask.CompletedTask;
@@ -428,9 +438,9 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
     }
 
-    private sealed class OpenFile(ulong node, RevisionFile file, FileReader reader, bool passthrough, IDisposable pin, IDisposable prefetch) : IDisposable
+    private sealed class OpenFile(FsNode node, RevisionFile file, FileReader reader, bool passthrough, IDisposable pin, IDisposable prefetch) : IDisposable
     {
-        public ulong Node { get; } = node;
+        public FsNode Node { get; } = node;
 
         public bool Passthrough { get; } = passthrough;
 

@@ -265,6 +265,65 @@ public sealed class ModelMountTests : IAsyncLifetime
         Assert.NotEqual(0, (await Run("stat", Path.Combine(org, PublishedModel.Name + "@" + new string('0', 40)))).ExitCode);
     }
 
+    [Fact]
+    public async Task Complete_verified_file_is_opened_with_passthrough_and_read_with_no_READ_at_the_daemon()
+    {
+        // The default block size, so the manifest's per-block CRCs check every fetched block end to end.
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"), new() { ["HCPMODELFS_BLOCK_SIZE"] = "8MiB" });
+        var (name, _, _) = Model.Files[1];
+        var path = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, name);
+        Assert.Equal(Model.Sha256(name), (await Run("sha256sum", path)).StandardOutput[..64]);
+        await WaitClosedAsync(path);
+        var reads = await XAttrAsync(path, "reads");
+        Assert.True(reads > 0, "the cold read reached the daemon as READs");
+        Assert.Equal(0, await XAttrAsync(path, "passthrough"));
+
+        // No page cache left to hide behind: whatever is read now comes from the cache file or from the daemon.
+        // (That also drops the node, so READs are counted afresh from here.)
+        Assert.Equal(0, (await ProcessRunner.ShellAsync("sync && echo 3 > /proc/sys/vm/drop_caches", Bounded)).ExitCode);
+        reads = await XAttrAsync(path, "reads");
+        Assert.Equal(Model.Sha256(name), (await Run("sha256sum", path)).StandardOutput[..64]);
+        Assert.Equal(1, await XAttrAsync(path, "passthrough"));
+        var mmap = await ProcessRunner.ShellAsync(
+            $"python3 -c \"import hashlib,mmap; f=open('{path}','rb'); print(hashlib.sha256(mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ)).hexdigest())\"", Bounded);
+        Assert.Equal(Model.Sha256(name), mmap.StandardOutput.Trim());
+        Assert.Equal(reads, await XAttrAsync(path, "reads"));
+    }
+
+    [Fact]
+    public async Task Partially_cached_file_is_not_passed_through_and_reads_reach_the_daemon()
+    {
+        await using var daemon = await StartAsync(_scratch.NewDirectory("cache"));
+        var (name, size, _) = Model.Files[2];
+        var path = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, name);
+        var lastBlock = (size - 1) / BlockSize * BlockSize / 4096;
+        Assert.Equal(0, (await Run("dd", $"if={path}", "of=/dev/null", "bs=4096", $"skip={lastBlock}", "count=1")).ExitCode);
+        await WaitClosedAsync(path);
+        var reads = await XAttrAsync(path, "reads");
+
+        Assert.Equal(Model.Sha256(name), (await Run("sha256sum", path)).StandardOutput[..64]);
+        Assert.Equal(0, await XAttrAsync(path, "passthrough"));
+        Assert.True(await XAttrAsync(path, "reads") > reads, "the second read was not served by READs");
+    }
+
+    /// <summary>Waits (bounded) until the daemon has the RELEASE of every handle: close(2) returns before it arrives.</summary>
+    private static async Task WaitClosedAsync(string path)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (await XAttrAsync(path, "opens") != 0)
+        {
+            Assert.True(deadline.Elapsed < Bounded, $"{path} still has open handles at the daemon");
+            await Task.Yield();
+        }
+    }
+
+    private static async Task<long> XAttrAsync(string path, string name)
+    {
+        var result = await Run("getfattr", "--only-values", "-n", "user.hcpmodelfs." + name, path);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return long.Parse(result.StandardOutput.Trim(), CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Each test's objects go when it ends: the test RGW keeps everything in RAM.</summary>
     private async Task<ModelFsDaemon> StartAsync(string cacheDir, Dictionary<string, string>? extra = null)
     {
