@@ -33,7 +33,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 dotnet build -c Release -nologo -v q "$ROOT/src/HcpModelFs/HcpModelFs.csproj" >&2
-HCPFS="dotnet $ROOT/src/HcpModelFs/bin/Release/net10.0/hcpmodelfs.dll"
+# HCPMODELFS_BIN: another daemon binary, e.g. a ReadyToRun publish (what bench/run and install.sh run)
+HCPFS=${HCPMODELFS_BIN:-"dotnet $ROOT/src/HcpModelFs/bin/Release/net10.0/hcpmodelfs.dll"}
 
 mkdir -p "$SCRATCH/rgw"
 "$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * 2 / 1024 + 6 ))G --watch-pid $$ >/dev/null

@@ -13,6 +13,7 @@ internal sealed class BlockBuffer
     private readonly int _offset;
     private readonly BlockBufferPool _pool;
     private int _references;
+    private int _served;
 
     public BlockBuffer(int capacity, BlockBufferPool pool)
     {
@@ -37,9 +38,15 @@ internal sealed class BlockBuffer
     public BlockBuffer Reset(int length)
     {
         Length = length;
+        Volatile.Write(ref _served, 0);
         Volatile.Write(ref _references, 1);
         return this;
     }
+
+    /// <summary>Whether readers have been served at least the block's length from this buffer (read once, likely done).</summary>
+    public bool FullyServed => Volatile.Read(ref _served) >= Length;
+
+    public void AddServed(int bytes) => Interlocked.Add(ref _served, bytes);
 
     /// <summary>Takes a reference unless the buffer is already on its way back to the pool.</summary>
     public bool TryRetain()

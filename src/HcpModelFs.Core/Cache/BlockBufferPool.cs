@@ -11,6 +11,9 @@ internal sealed class BlockBufferPool(int blockSize, int keep)
     /// <summary>Buffers handed out and not yet back (tests: nothing leaks).</summary>
     public int Outstanding => Volatile.Read(ref _rented);
 
+    /// <summary>Memory of the buffers handed out.</summary>
+    public long OutstandingBytes => (long)Outstanding * blockSize;
+
     public BlockBuffer Rent(int length)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, blockSize);

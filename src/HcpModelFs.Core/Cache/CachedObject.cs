@@ -99,7 +99,7 @@ internal sealed class CachedObject : IDisposable
 
             if (directWrites && blockSize % DirectIo.Alignment == 0)
             {
-                direct = DirectIo.TryOpenForDirectWrite(dataPath);
+                direct = DirectIo.TryOpenDirect(dataPath);
             }
 
             return new CachedObject(dataPath, data, direct, sidecar, present, crcs, expected);
@@ -163,8 +163,33 @@ internal sealed class CachedObject : IDisposable
         Sidecar.WriteSlot(block, crc);
     }
 
-    /// <summary>Whether cache writes bypass the page cache.</summary>
-    public bool WritesDirect => _direct is not null;
+    /// <summary>
+    /// Reads a whole block into <paramref name="buffer"/> around the page cache when it can (a block checked on its
+    /// first read after a restart then serves its readers from memory); false if the file ended early.
+    /// </summary>
+    public bool TryReadBlock(long block, int blockSize, BlockBuffer buffer)
+    {
+        var bytes = buffer.Span;
+        if (_direct is null || bytes.Length % DirectIo.Alignment != 0)
+        {
+            return TryReadExactly(bytes, block * blockSize);
+        }
+
+        var position = block * blockSize;
+        while (!bytes.IsEmpty)
+        {
+            var n = RandomAccess.Read(_direct, bytes, position);
+            if (n == 0)
+            {
+                return false;
+            }
+
+            bytes = bytes[n..];
+            position += n;
+        }
+
+        return true;
+    }
 
     public bool SetResident(long block, BlockBuffer buffer) => Interlocked.CompareExchange(ref _resident[block], buffer, null) is null;
 
@@ -199,6 +224,7 @@ internal sealed class CachedObject : IDisposable
             }
 
             buffer.Span.Slice(offsetInBlock, destination.Length).CopyTo(destination);
+            buffer.AddServed(destination.Length);
             return true;
         }
         finally

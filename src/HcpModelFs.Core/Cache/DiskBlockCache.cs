@@ -54,7 +54,7 @@ public sealed class DiskBlockCache : IBlockCache
         _blockSize = options.BlockSize;
         _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
         ArgumentOutOfRangeException.ThrowIfNegative(options.MemoryBytes);
-        _blocks = new BlockBufferPool(_blockSize, keep: (int)Math.Clamp(options.MemoryBytes / _blockSize, 2, 16));
+        _blocks = new BlockBufferPool(_blockSize, keep: (int)Math.Clamp(options.MemoryBytes / _blockSize / 4, 1, 8));
         _resident = new ResidentBlocks(options.MemoryBytes);
         _directWrites = options.DirectWrites;
         if (options.MaxConcurrentFetches is { } maxFetches)
@@ -339,7 +339,7 @@ public sealed class DiskBlockCache : IBlockCache
                 return;
             }
 
-            var buffer = _blocks.Rent(length);
+            var buffer = RentBlock(length);
             try
             {
                 var crc = await FetchAsync(data, id, block, source, buffer.Memory, cancellationToken);
@@ -400,34 +400,45 @@ public sealed class DiskBlockCache : IBlockCache
         }
     }
 
-    /// <summary>Reads a present block back and checks its CRC; on mismatch drops it and returns false.</summary>
+    /// <summary>
+    /// Reads a present block back and checks its CRC; on mismatch drops it and returns false. The block read is kept
+    /// in memory for the readers that asked for it (a restart's first pass over a cached file).
+    /// </summary>
     private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, int length)
     {
         Interlocked.Increment(ref _counters.ChecksumChecks);
         var expected = data.Crcs[block];
         uint actual = 0;
-        var buffer = _pool.Rent(length);
+        var buffer = RentBlock(length);
         try
         {
-            if (data.TryReadExactly(buffer.AsSpan(0, length), block * _blockSize))
+            if (data.TryReadBlock(block, _blockSize, buffer))
             {
-                actual = Crc32C.Compute(buffer.AsSpan(0, length));
+                actual = Crc32C.Compute(buffer.Span);
                 if (actual == expected)
                 {
                     data.Verified.Set(block);
+                    _resident.Publish(data, block, buffer);
                     return true;
                 }
             }
         }
         finally
         {
-            _pool.Return(buffer);
+            buffer.Release();
         }
 
         DropBlock(entry, data, block);
         Interlocked.Increment(ref _counters.CorruptBlocks);
         _logger.CorruptBlock(entry.Id!.Key, entry.Id.ETag, block, expected, actual);
         return false;
+    }
+
+    /// <summary>A block buffer; resident blocks make room first, since every block buffer counts against one budget.</summary>
+    private BlockBuffer RentBlock(int length)
+    {
+        _resident.Trim(_blocks.OutstandingBytes - _resident.Bytes + _blockSize);
+        return _blocks.Rent(length);
     }
 
     /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there.</summary>

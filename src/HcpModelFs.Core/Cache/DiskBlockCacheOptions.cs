@@ -22,10 +22,10 @@ public sealed class DiskBlockCacheOptions
     public int? MaxConcurrentFetches { get; init; }
 
     /// <summary>
-    /// Memory for blocks just fetched, served from there to the readers right behind them (default 64 MiB; 0 = none,
-    /// every read comes from the cache file).
+    /// Memory for block buffers: fetches in flight and blocks just fetched, which serve the readers right behind them
+    /// (default 128 MiB; 0 = keep none, every read comes from the cache file).
     /// </summary>
-    public long MemoryBytes { get; init; } = 64L << 20;
+    public long MemoryBytes { get; init; } = 128L << 20;
 
     /// <summary>Write whole blocks with O_DIRECT (around the page cache) where the file system allows it.</summary>
     public bool DirectWrites { get; init; } = true;
