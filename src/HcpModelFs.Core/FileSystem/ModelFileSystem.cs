@@ -130,8 +130,12 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
         var pin = _cache.Pin(file.CacheId);
 
-        // A complete, verified cache file is read by the kernel itself: no READ reaches us, at disk speed.
-        var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
+        // A complete, verified cache file is read by the kernel itself: no READ reaches us, at disk speed. Not for a
+        // node this mount has already served READs for: its pages are in the mount's page cache (KEEP_CACHE), which a
+        // passthrough open would bypass for the cache file's (written around the page cache, so read from disk). A
+        // node the kernel forgot (memory pressure, drop_caches) comes back with no READs and is passed through.
+        var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && n.Reads == 0
+            && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
         var backingId = _passthrough.Open(node.Value, file.CacheId.Key, verifiedPath);
         var prefetch = backingId != 0 ? Prefetcher.None : _prefetcher.Open(file.CacheId, reader.Source);
         n.Passthrough = backingId != 0;
