@@ -134,22 +134,7 @@ internal sealed class CachedObject : IDisposable
         }
     }
 
-    public bool TryReadExactly(Span<byte> destination, long position)
-    {
-        while (!destination.IsEmpty)
-        {
-            var n = RandomAccess.Read(Data, destination, position);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            destination = destination[n..];
-            position += n;
-        }
-
-        return true;
-    }
+    public bool TryReadExactly(Span<byte> destination, long position) => TryReadExactly(Data, destination, position);
 
     /// <summary>
     /// Writes a block's bytes and then its slot; the caller flips the bits afterwards (visibility last). Whole aligned
@@ -175,16 +160,20 @@ internal sealed class CachedObject : IDisposable
             return TryReadExactly(bytes, block * blockSize);
         }
 
-        var position = block * blockSize;
-        while (!bytes.IsEmpty)
+        return TryReadExactly(_direct, bytes, block * blockSize);
+    }
+
+    private static bool TryReadExactly(SafeFileHandle handle, Span<byte> destination, long position)
+    {
+        while (!destination.IsEmpty)
         {
-            var n = RandomAccess.Read(_direct, bytes, position);
+            var n = RandomAccess.Read(handle, destination, position);
             if (n == 0)
             {
                 return false;
             }
 
-            bytes = bytes[n..];
+            destination = destination[n..];
             position += n;
         }
 

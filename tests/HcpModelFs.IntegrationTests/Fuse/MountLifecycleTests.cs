@@ -130,67 +130,30 @@ public sealed class MountLifecycleTests
     [Fact]
     public async Task Fusermount3_path_mounts_and_unmounts_as_a_non_root_user()
     {
-        // fusermount3 opens /dev/fuse as the calling user; Debian's udev rule makes it 0666, containers often do not.
-        var mode = File.GetUnixFileMode("/dev/fuse");
-        Assert.True(
-            (mode & UnixFileMode.OtherRead) != 0 && (mode & UnixFileMode.OtherWrite) != 0,
-            $"/dev/fuse is {mode}; unprivileged mounts need it 0666 (scripts/install-test-deps.sh sets it).");
-        var staging = Directory.CreateTempSubdirectory("hcpfs-nonroot-").FullName;
-        var mountPoint = Path.Combine(staging, "mnt");
-        try
-        {
-            // The daemon must be readable by the unprivileged user: copy it out of a possibly private checkout.
-            var host = Path.Combine(staging, "host");
-            CopyDirectory(AppContext.BaseDirectory, host);
-            Directory.CreateDirectory(mountPoint);
-            var chown = await ProcessRunner.ShellAsync($"chmod -R a+rX '{staging}' && chown nobody:nogroup '{mountPoint}'");
-            Assert.True(chown.ExitCode == 0, chown.ToString());
+        await using var host = UnprivilegedHost.Create("hcpfs-nonroot-");
+        await host.OpenToNobodyAsync();
+        var mountPoint = host.MountPoint;
+        await using var daemon = host.Start("synthetic", mountPoint, "--fusermount");
+        await daemon.WaitForLineAsync("READY", TimeSpan.FromSeconds(60));
+        var line = File.ReadAllLines("/proc/self/mountinfo").Single(l => l.Contains(" " + mountPoint + " ", StringComparison.Ordinal));
+        Assert.Contains("user_id=65534", line, StringComparison.Ordinal);
+        Assert.Contains("fuse.hcpfs-test", line, StringComparison.Ordinal);
+        Assert.Contains("Mounted " + mountPoint + " (fusermount3)", daemon.StandardError, StringComparison.Ordinal);
 
-            string[] asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "env", "HOME=/tmp", "DOTNET_CLI_TELEMETRY_OPTOUT=1"];
-            var daemon = DaemonProcess.Start(asNobody[0], [.. asNobody[1..], "dotnet", Path.Combine(host, "HcpModelFs.FuseTestHost.dll"), "synthetic", mountPoint, "--fusermount"]);
-            await using (daemon)
-            {
-                await daemon.WaitForLineAsync("READY", TimeSpan.FromSeconds(60));
-                var line = File.ReadAllLines("/proc/self/mountinfo").Single(l => l.Contains(" " + mountPoint + " ", StringComparison.Ordinal));
-                Assert.Contains("user_id=65534", line, StringComparison.Ordinal);
-                Assert.Contains("fuse.hcpfs-test", line, StringComparison.Ordinal);
-                Assert.Contains("Mounted " + mountPoint + " (fusermount3)", daemon.StandardError, StringComparison.Ordinal);
+        // Without allow_other only the owner may enter the mount.
+        var (_, size, seed) = SyntheticTree.Files.Single(f => f.Path == "odd-4097.bin");
+        var read = await UnprivilegedHost.RunAsNobodyAsync(Bounded, "sha256sum", Path.Combine(mountPoint, "odd-4097.bin"));
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Equal(SyntheticContent.Sha256Hex(seed, size), read.StandardOutput.Split(' ')[0]);
 
-                // Without allow_other only the owner may enter the mount.
-                var (_, size, seed) = SyntheticTree.Files.Single(f => f.Path == "odd-4097.bin");
-                var read = await ProcessRunner.RunAsync(asNobody[0], [.. asNobody[1..], "sha256sum", Path.Combine(mountPoint, "odd-4097.bin")], Bounded);
-                Assert.True(read.ExitCode == 0, read.ToString());
-                Assert.Equal(SyntheticContent.Sha256Hex(seed, size), read.StandardOutput.Split(' ')[0]);
-
-                daemon.Signal(FuseTestMount.SigTerm);
-                Assert.True(await daemon.WaitForExitAsync(Bounded), daemon.StandardError);
-                Assert.Equal(0, daemon.ExitCode);
-                Assert.False(MountCleanup.IsMounted(mountPoint), daemon.StandardError);
-            }
-        }
-        finally
-        {
-            await MountCleanup.EnsureUnmountedAsync(mountPoint);
-            Directory.Delete(staging, recursive: true);
-        }
+        daemon.Signal(FuseTestMount.SigTerm);
+        Assert.True(await daemon.WaitForExitAsync(Bounded), daemon.StandardError);
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.False(MountCleanup.IsMounted(mountPoint), daemon.StandardError);
     }
 
     private static long ParseReadBytes(string line) =>
         line["READSIZES".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split(':'))
             .Sum(p => long.Parse(p[0], CultureInfo.InvariantCulture) * long.Parse(p[1], CultureInfo.InvariantCulture));
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (var file in Directory.EnumerateFiles(source))
-        {
-            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(source))
-        {
-            CopyDirectory(dir, Path.Combine(destination, Path.GetFileName(dir)));
-        }
-    }
 }

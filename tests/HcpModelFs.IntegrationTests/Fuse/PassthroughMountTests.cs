@@ -71,55 +71,31 @@ public sealed class PassthroughMountTests
     [Fact]
     public async Task Unprivileged_mount_is_refused_passthrough_with_eperm_and_serves_the_same_bytes_through_reads()
     {
-        var mode = File.GetUnixFileMode("/dev/fuse");
-        Assert.True(
-            (mode & UnixFileMode.OtherRead) != 0 && (mode & UnixFileMode.OtherWrite) != 0,
-            $"/dev/fuse is {mode}; unprivileged mounts need it 0666 (scripts/install-test-deps.sh sets it).");
-        var staging = Directory.CreateTempSubdirectory("hcpfs-pt-nonroot-").FullName;
-        var mountPoint = Path.Combine(staging, "mnt");
-        try
-        {
-            // Daemon and source must be readable by the unprivileged user: copy them out of a possibly private checkout.
-            var host = Path.Combine(staging, "host");
-            CopyDirectory(AppContext.BaseDirectory, host);
-            var source = Path.Combine(staging, "src");
-            Directory.CreateDirectory(source);
-            var bytes = WriteSourceFile(source);
-            Directory.CreateDirectory(mountPoint);
-            var chown = await ProcessRunner.ShellAsync($"chmod -R a+rX '{staging}' && chown nobody:nogroup '{mountPoint}'");
-            Assert.True(chown.ExitCode == 0, chown.ToString());
+        await using var host = UnprivilegedHost.Create("hcpfs-pt-nonroot-");
+        var source = Path.Combine(host.Staging, "src");
+        Directory.CreateDirectory(source);
+        var bytes = WriteSourceFile(source);
+        await host.OpenToNobodyAsync();
 
-            string[] asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "env", "HOME=/tmp", "DOTNET_CLI_TELEMETRY_OPTOUT=1"];
-            var daemon = DaemonProcess.Start(
-                asNobody[0],
-                [.. asNobody[1..], "dotnet", Path.Combine(host, "HcpModelFs.FuseTestHost.dll"), "loopback", source, mountPoint, "--fusermount", "--passthrough"]);
-            await using (daemon)
-            {
-                await daemon.WaitForLineAsync("READY", TimeSpan.FromSeconds(60));
-                // INIT grants passthrough to anyone; only registering a backing file checks CAP_SYS_ADMIN.
-                AssertPassthroughGranted(daemon);
+        await using var daemon = host.Start("loopback", source, host.MountPoint, "--fusermount", "--passthrough");
+        await daemon.WaitForLineAsync("READY", TimeSpan.FromSeconds(60));
+        // INIT grants passthrough to anyone; only registering a backing file checks CAP_SYS_ADMIN.
+        AssertPassthroughGranted(daemon);
 
-                // Without allow_other only the owner may enter the mount.
-                var read = await ProcessRunner.RunAsync(asNobody[0], [.. asNobody[1..], "sha256sum", Path.Combine(mountPoint, FileName)], Bounded);
-                Assert.True(read.ExitCode == 0, read.ToString());
-                Assert.Equal(Sha256Hex(bytes), read.StandardOutput.Split(' ')[0]);
+        // Without allow_other only the owner may enter the mount.
+        var read = await UnprivilegedHost.RunAsNobodyAsync(Bounded, "sha256sum", Path.Combine(host.MountPoint, FileName));
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Equal(Sha256Hex(bytes), read.StandardOutput.Split(' ')[0]);
 
-                Assert.Equal("PASSTHROUGH_REFUSED EPERM", await daemon.WaitForLineAsync("PASSTHROUGH_REFUSED", Bounded));
-                Assert.Contains("The kernel refused FUSE passthrough (EPERM)", daemon.StandardError, StringComparison.Ordinal);
+        Assert.Equal("PASSTHROUGH_REFUSED EPERM", await daemon.WaitForLineAsync("PASSTHROUGH_REFUSED", Bounded));
+        Assert.Contains("The kernel refused FUSE passthrough (EPERM)", daemon.StandardError, StringComparison.Ordinal);
 
-                daemon.Signal(FuseTestMount.SigTerm);
-                var requests = await daemon.WaitForLineAsync("REQUESTS", Bounded);
-                Assert.True(Count(requests, "READ") > 0, requests);
-                Assert.True(await daemon.WaitForExitAsync(Bounded), daemon.StandardError);
-                Assert.Equal(0, daemon.ExitCode);
-                Assert.False(MountCleanup.IsMounted(mountPoint), daemon.StandardError);
-            }
-        }
-        finally
-        {
-            await MountCleanup.EnsureUnmountedAsync(mountPoint);
-            Directory.Delete(staging, recursive: true);
-        }
+        daemon.Signal(FuseTestMount.SigTerm);
+        var requests = await daemon.WaitForLineAsync("REQUESTS", Bounded);
+        Assert.True(Count(requests, "READ") > 0, requests);
+        Assert.True(await daemon.WaitForExitAsync(Bounded), daemon.StandardError);
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.False(MountCleanup.IsMounted(host.MountPoint), daemon.StandardError);
     }
 
     private static void AssertPassthroughGranted(DaemonProcess daemon) =>
@@ -169,18 +145,4 @@ public sealed class PassthroughMountTests
     }
 
     private static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (var file in Directory.EnumerateFiles(source))
-        {
-            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(source))
-        {
-            CopyDirectory(dir, Path.Combine(destination, Path.GetFileName(dir)));
-        }
-    }
 }
