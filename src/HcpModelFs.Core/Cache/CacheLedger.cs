@@ -78,6 +78,15 @@ internal sealed class CacheLedger
         }
     }
 
+    /// <summary>The open object of <paramref name="id"/> if it is loaded (no entry is created, nothing is held).</summary>
+    public CachedObject? FindLoaded(CacheObjectId id)
+    {
+        lock (_lock)
+        {
+            return _byId.TryGetValue((id.Key, id.ETag), out var entry) ? entry.Object : null;
+        }
+    }
+
     /// <summary>One more operation on an entry the caller already holds (work that may outlive it).</summary>
     public void Hold(CacheEntry entry)
     {

@@ -195,6 +195,28 @@ internal sealed class CachedObject : IDisposable
         }
     }
 
+    /// <summary>Lends a range of the block's in-memory copy (a reference the borrower releases); false if it has none.</summary>
+    public bool TryLendResident(long block, int offsetInBlock, int length, out BlockLease lease)
+    {
+        lease = default;
+        var buffer = Volatile.Read(ref _resident[block]);
+        if (buffer is null || !buffer.TryRetain())
+        {
+            return false;
+        }
+
+        // As in TryCopyResident: the buffer may have been recycled for another block before the retain.
+        if (!ReferenceEquals(Volatile.Read(ref _resident[block]), buffer))
+        {
+            buffer.Release();
+            return false;
+        }
+
+        buffer.AddServed(length);
+        lease = new BlockLease(buffer, buffer.Memory.Slice(offsetInBlock, length));
+        return true;
+    }
+
     /// <summary>Copies from the block's in-memory copy, if it has one; false means read the file.</summary>
     public bool TryCopyResident(long block, int offsetInBlock, Span<byte> destination)
     {

@@ -28,6 +28,13 @@ public interface IBlockCache : IDisposable
     long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock);
 
     /// <summary>
+    /// Lends <paramref name="length"/> bytes at <paramref name="offset"/> when they lie in one block held in memory
+    /// (just fetched, or just checked): the caller writes them out and then calls <see cref="BlockLease.Release(object)"/>.
+    /// False when they are not in memory; never fetches, never blocks.
+    /// </summary>
+    bool TryLend(CacheObjectId id, long offset, int length, out BlockLease lease);
+
+    /// <summary>
     /// Whether every block of the object is present and was checked in this process — what a READ would serve may then
     /// be read by the kernel straight from <paramref name="path"/> (FUSE passthrough). False for caches without files.
     /// </summary>

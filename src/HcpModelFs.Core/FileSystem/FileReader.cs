@@ -21,6 +21,9 @@ internal class FileReader(IBlockCache cache, CacheObjectId id, IBlockSource sour
     /// <summary>Whether the kernel may read the cache file directly (every block present and checked, no rules pending).</summary>
     public virtual bool MayPassThrough => true;
 
+    /// <summary>Whether a READ may be answered from memory the cache lends, without <see cref="ReadAsync"/>'s rules.</summary>
+    public virtual bool MayLend => true;
+
     public virtual ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
         => Cache.ReadAsync(Id, offset, destination, Source, cancellationToken);
 }

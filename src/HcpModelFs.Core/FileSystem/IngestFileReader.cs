@@ -15,6 +15,9 @@ internal sealed class IngestFileReader(IBlockCache cache, CacheObjectId id, Inge
 
     public override bool MayPassThrough => job.IsCommitted;
 
+    /// <summary>Never: every READ of an unverified file goes through the failure check and the EOF gate.</summary>
+    public override bool MayLend => false;
+
     public override async ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (job.FailureOf(Id) is { } failure)

@@ -22,7 +22,7 @@ namespace HcpModelFs.Core.FileSystem;
  *                                                                plain folder: short timeouts, no KEEP_CACHE
  * Names are validated before any store request; invalid ones are ENOENT at once.
  */
-public sealed class ModelFileSystem : FuseFileSystemBase
+public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 {
     private const ulong SyntheticInoBase = 1UL << 30;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -170,6 +170,27 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         {
             return Fail(ex, "read", id.Key);
         }
+    }
+
+    /// <summary>A READ whose bytes sit in one block in memory is written from there (no copy into the reply buffer).</summary>
+    public bool TryLendRead(NodeId node, FileHandle handle, long offset, int size, out FuseReadLease lease)
+    {
+        lease = default;
+        if (!_files.TryGetValue(handle.Value, out var open) || !open.Reader.MayLend)
+        {
+            return false;
+        }
+
+        var id = open.File.CacheId;
+        if (offset >= id.Size || !_cache.TryLend(id, offset, (int)Math.Min(size, id.Size - offset), out var block))
+        {
+            return false;
+        }
+
+        open.Node.CountRead();
+        _prefetcher.OnRead(id, offset, size);
+        lease = new FuseReadLease(block.Memory, BlockLease.Release, block.Owner);
+        return true;
     }
 
     public override ValueTask<FuseResult<int>> GetXAttrAsync(NodeId node, ReadOnlyMemory<byte> name, Memory<byte> destination, CancellationToken cancellationToken)

@@ -80,6 +80,26 @@ public sealed partial class FuseDispatcher
         }
 
         var size = (int)input.ReadSize;
+        if (_fileSystem is IFuseLendingFileSystem lending
+            && lending.TryLendRead(state.Node, new FileHandle(input.Fh), (long)input.Offset, size, out var lease))
+        {
+            try
+            {
+                if (lease.Data.Length > size)
+                {
+                    throw new InvalidOperationException($"TryLendRead lent {lease.Data.Length} bytes for a {size}-byte request.");
+                }
+
+                SendWithPayload(state, lease.Data.Span);
+            }
+            finally
+            {
+                lease.Release();
+            }
+
+            return;
+        }
+
         var buffer = _pool.Rent(FuseOutHeader.Size + size);
         try
         {

@@ -248,6 +248,19 @@ public sealed partial class FuseDispatcher
         SendReply(state.Sink, state.Header, message);
     }
 
+    /// <summary>The single reply of the request: a header and a payload the caller owns, as one gathered write.</summary>
+    private void SendWithPayload(RequestState state, ReadOnlySpan<byte> payload)
+    {
+        if (!state.TryMarkReplied())
+        {
+            throw new InvalidOperationException($"Request {state.Header.Unique} was already answered.");
+        }
+
+        Span<byte> header = stackalloc byte[FuseOutHeader.Size];
+        AbiWriter.WriteOutHeader(header, FuseOutHeader.Size + payload.Length, Errno.Success, state.Header.Unique);
+        CheckWrite(state.Sink.Send(header, payload), state.Header);
+    }
+
     private void ReplyEmpty(IFuseReplySink sink, FuseInHeader header) => SendReply(sink, header, stackalloc byte[FuseOutHeader.Size]);
 
     private void ReplyError(IFuseReplySink sink, FuseInHeader header, Errno error)

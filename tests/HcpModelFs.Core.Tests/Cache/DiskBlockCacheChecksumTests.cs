@@ -143,4 +143,23 @@ public sealed class DiskBlockCacheChecksumTests : IDisposable
         Assert.Equal(TestContent.Bytes("file", 0, (int)id.Size), again);
         Assert.Equal(2, _source.Reads);
     }
+
+    [Fact]
+    public async Task TryLend_lends_exact_bytes_of_a_resident_block_and_holds_its_buffer_until_released()
+    {
+        using var cache = NewCache();
+        var id = new CacheObjectId("lend", "\"etag\"", 2 * BlockSize);
+        Assert.False(cache.TryLend(id, 0, 10, out _)); // nothing fetched yet
+        await cache.ReadAsync(id, 0, new byte[10], _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+
+        Assert.True(cache.TryLend(id, 100, 200, out var lease));
+        Assert.Equal(TestContent.Bytes("lend", 100, 200), lease.Memory.ToArray());
+        Assert.False(cache.TryLend(id, BlockSize - 10, 20, out _)); // spans two blocks
+        Assert.False(cache.TryLend(id, BlockSize, 10, out _)); // block 1 is not in memory
+
+        cache.Dispose(); // the lease still holds the buffer
+        Assert.Equal(1, cache.BlockBuffersOutstanding);
+        BlockLease.Release(lease.Owner);
+        Assert.Equal(0, cache.BlockBuffersOutstanding);
+    }
 }

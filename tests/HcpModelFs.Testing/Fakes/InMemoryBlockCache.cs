@@ -59,6 +59,13 @@ public sealed class InMemoryBlockCache(int blockSize = 1 << 20) : IBlockCache
         return -1;
     }
 
+    /// <summary>Lends nothing: every read copies (the contract allows it).</summary>
+    public bool TryLend(CacheObjectId id, long offset, int length, out BlockLease lease)
+    {
+        lease = default;
+        return false;
+    }
+
     /// <summary>Nothing here is a file: passthrough never applies.</summary>
     public bool TryGetVerifiedFile(CacheObjectId id, out string path)
     {

@@ -1,0 +1,15 @@
+namespace HcpModelFs.Fuse;
+
+/// <summary>
+/// Optional for an <see cref="IFuseFileSystem"/> that holds file content in memory: a READ the filesystem can answer
+/// from memory it already has is written from there, saving a copy of every byte. Asked synchronously before
+/// <see cref="IFuseFileSystem.ReadAsync"/>; false (nothing lent) falls back to it.
+/// </summary>
+public interface IFuseLendingFileSystem
+{
+    /// <summary>
+    /// Lends the reply for a READ of <paramref name="size"/> bytes at <paramref name="offset"/>: exactly what ReadAsync
+    /// would have written (possibly fewer bytes at the end of the file). Must not block.
+    /// </summary>
+    bool TryLendRead(NodeId node, FileHandle handle, long offset, int size, out FuseReadLease lease);
+}
