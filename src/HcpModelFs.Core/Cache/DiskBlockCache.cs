@@ -22,7 +22,6 @@ namespace HcpModelFs.Core.Cache;
 public sealed class DiskBlockCache : IBlockCache
 {
     private const int MaxBlockSize = 1024 * 1024 * 1024;
-    private const int FetchAttempts = 2;
 
     private readonly ILogger _logger;
     private readonly CacheDirectory _files;
@@ -36,6 +35,7 @@ public sealed class DiskBlockCache : IBlockCache
     private readonly ResidentBlocks _resident;
     private readonly bool _directWrites;
     private readonly SingleFlight<BlockKey> _flights = new();
+    private readonly BlockLoader _loader;
     private readonly CancellationTokenSource _shutdown = new();
     private int _disposed;
 
@@ -71,6 +71,9 @@ public sealed class DiskBlockCache : IBlockCache
         _ledger = new CacheLedger(
             _files, options.MaxBytes > 0 ? options.MaxBytes : 0, minFree,
             options.AvailableFreeSpaceProbe ?? AvailableFreeSpace, timeProvider ?? TimeProvider.System, _logger, _counters);
+        var verifier = new WholeFileVerifier(_ledger, _counters, _background, _pool, _logger, _shutdown.Token);
+        _loader = new BlockLoader(
+            _blockSize, _ledger, _files, _counters, _background, _blocks, _resident, verifier, _fetchLimiter, _logger, _shutdown.Token);
         var (bytes, objects) = _ledger.Totals;
         _logger.CacheOpened(_files.Root, objects, bytes, _ledger.MaxBytes, minFree);
     }
@@ -335,247 +338,8 @@ public sealed class DiskBlockCache : IBlockCache
         CacheEntry entry, CachedObject data, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
         => _flights.RunAsync(
             new BlockKey(entry, block),
-            token => _background.Track(LoadBlockAsync(entry, data, id, block, source, verify, token)),
+            token => _background.Track(_loader.LoadAsync(entry, data, id, block, source, verify, token)),
             cancellationToken);
-
-    /// <summary>
-    /// The single-flight work for one block: check a present block's CRC (first read in this process), or fetch it
-    /// from the source and commit it. Holds its own lease on the entry because it may outlive the readers.
-    /// </summary>
-    private async Task LoadBlockAsync(
-        CacheEntry entry, CachedObject data, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
-    {
-        _ledger.Hold(entry);
-        try
-        {
-            if (data.IsReadable(block) || (!verify && data.Present.Get(block)))
-            {
-                return;
-            }
-
-            var length = BlockLength(id.Size, block);
-            if (data.Present.Get(block) && CheckPresentBlock(entry, data, block, length))
-            {
-                return;
-            }
-
-            var buffer = RentBlock(length);
-            try
-            {
-                var crc = await FetchAsync(data, id, block, source, buffer.Memory, cancellationToken);
-                if (StoreBlock(entry, data, block, buffer, crc))
-                {
-                    _resident.Publish(data, block, buffer);
-                }
-            }
-            finally
-            {
-                buffer.Release();
-            }
-        }
-        finally
-        {
-            _ledger.Release(entry);
-        }
-    }
-
-    /// <summary>
-    /// Reads a block from the source and returns its CRC32C, checked against the manifest's when there is one: a
-    /// mismatch is fetched once more (a torn transfer), then fails the read. Nothing wrong is ever committed.
-    /// </summary>
-    private async Task<uint> FetchAsync(
-        CachedObject data, CacheObjectId id, long block, IBlockSource source, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        for (var attempt = 1; ; attempt++)
-        {
-            if (_fetchLimiter is not null)
-            {
-                await _fetchLimiter.WaitAsync(linked.Token);
-            }
-
-            try
-            {
-                Interlocked.Increment(ref _counters.Fetches);
-                await source.ReadAsync(id, block * _blockSize, buffer, linked.Token);
-            }
-            finally
-            {
-                _fetchLimiter?.Release();
-            }
-
-            var crc = Crc32C.Compute(buffer.Span);
-            if (data.Expected is not { } expected || expected[block] == crc)
-            {
-                return crc;
-            }
-
-            Interlocked.Increment(ref _counters.CorruptBlocks);
-            _logger.FetchedBlockMismatch(id.Key, id.ETag, block, expected[block], crc, attempt);
-            if (attempt == FetchAttempts)
-            {
-                throw new IOException($"Block {block} of {id.Key} does not match the checksum recorded when it was stored.");
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads a present block back and checks its CRC; on mismatch drops it and returns false. The block read is kept
-    /// in memory for the readers that asked for it (a restart's first pass over a cached file).
-    /// </summary>
-    private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, int length)
-    {
-        Interlocked.Increment(ref _counters.ChecksumChecks);
-        var expected = data.Crcs[block];
-        uint actual = 0;
-        var buffer = RentBlock(length);
-        try
-        {
-            if (data.TryReadBlock(block, _blockSize, buffer))
-            {
-                actual = Crc32C.Compute(buffer.Span);
-                if (actual == expected)
-                {
-                    data.Verified.Set(block);
-                    _resident.Publish(data, block, buffer);
-                    return true;
-                }
-            }
-        }
-        finally
-        {
-            buffer.Release();
-        }
-
-        DropBlock(entry, data, block);
-        Interlocked.Increment(ref _counters.CorruptBlocks);
-        _logger.CorruptBlock(entry.Id!.Key, entry.Id.ETag, block, expected, actual);
-        return false;
-    }
-
-    /// <summary>A block buffer; resident blocks make room first, since every block buffer counts against one budget.</summary>
-    private BlockBuffer RentBlock(int length)
-    {
-        _resident.Trim(_blocks.OutstandingBytes - _resident.Bytes + _blockSize);
-        return _blocks.Rent(length);
-    }
-
-    /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there.</summary>
-    private bool StoreBlock(CacheEntry entry, CachedObject data, long block, BlockBuffer bytes, uint crc)
-    {
-        if (_ledger.Reserve(entry, bytes.Length))
-        {
-            // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
-            _background.Track(Task.Run(_files.EmptyTrash));
-        }
-
-        var committed = false;
-        try
-        {
-            data.WriteBlock(block, _blockSize, bytes, crc);
-            lock (_ledger.SyncRoot)
-            {
-                data.Crcs[block] = crc;
-                data.Verified.Set(block);
-                if (data.Present.Set(block))
-                {
-                    committed = true;
-                    entry.Bytes += bytes.Length;
-                    entry.PresentBlocks++;
-                    if (entry.PresentBlocks == data.BlockCount && entry.Sha256 is not null && data.Expected is null)
-                    {
-                        ScheduleVerificationLocked(entry, data);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (!committed)
-            {
-                // Failed, or a duplicate of an abandoned fetch that already committed: give the reservation back.
-                _ledger.Unreserve(bytes.Length);
-            }
-        }
-
-        return committed;
-    }
-
-    private void DropBlock(CacheEntry entry, CachedObject data, long block)
-    {
-        lock (_ledger.SyncRoot)
-        {
-            if (data.Present.Clear(block))
-            {
-                _ledger.BlockDropped(entry, BlockLength(entry.Id!.Size, block));
-            }
-
-            data.Verified.Clear(block);
-        }
-
-        data.ForgetResident(block);
-        data.Sidecar.ClearSlot(block);
-    }
-
-    private void ScheduleVerificationLocked(CacheEntry entry, CachedObject data)
-    {
-        entry.ActiveOperations++;
-        // Hashing a multi-GB file is long, synchronous pread work: keep it off the thread pool's workers.
-        _background.Track(Task.Factory.StartNew(
-            () => VerifyWholeFile(entry, data), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
-    }
-
-    /// <summary>Hashes a complete object against its SHA-256; a mismatch drops all its blocks.</summary>
-    private void VerifyWholeFile(CacheEntry entry, CachedObject data)
-    {
-        var id = entry.Id!;
-        var expected = entry.Sha256!;
-        try
-        {
-            var actual = WholeFileHasher.Hash(data, id.Size, _pool, _shutdown.Token);
-            if (string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            {
-                // The whole content matched: every present block is as good as CRC-checked.
-                for (long i = 0; i < data.BlockCount; i++)
-                {
-                    if (data.Present.Get(i))
-                    {
-                        data.Verified.Set(i);
-                    }
-                }
-
-                Interlocked.Increment(ref _counters.VerificationsPassed);
-                _logger.WholeFileVerified(id.Key, id.ETag);
-            }
-            else
-            {
-                lock (_ledger.SyncRoot)
-                {
-                    data.Present.ClearAll();
-                    data.Verified.ClearAll();
-                    _ledger.AllDroppedLocked(entry);
-                }
-
-                data.ForgetAllResident();
-                data.Sidecar.ClearAllSlots();
-                Interlocked.Increment(ref _counters.VerificationsFailed);
-                _logger.WholeFileMismatch(id.Key, id.ETag, expected, actual);
-            }
-        }
-        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
-        {
-            // Shutting down; the next completion (or restart) does not re-run it, per-block CRCs still guard reads.
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            _logger.WholeFileVerificationError(id.Key, id.ETag, ex);
-        }
-        finally
-        {
-            _ledger.Release(entry);
-        }
-    }
 
     private CacheEntry Acquire(CacheObjectId id)
     {

@@ -23,9 +23,9 @@ public sealed class DiskBlockCacheOptions
 
     /// <summary>
     /// Memory for block buffers: fetches in flight and blocks just fetched, which serve the readers right behind them
-    /// (default 128 MiB; 0 = keep none, every read comes from the cache file).
+    /// (default 96 MiB; 0 = keep none, every read comes from the cache file).
     /// </summary>
-    public long MemoryBytes { get; init; } = 128L << 20;
+    public long MemoryBytes { get; init; } = 96L << 20;
 
     /// <summary>Write whole blocks with O_DIRECT (around the page cache) where the file system allows it.</summary>
     public bool DirectWrites { get; init; } = true;

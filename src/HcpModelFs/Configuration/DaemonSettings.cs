@@ -17,7 +17,7 @@ internal sealed record DaemonSettings
     public int BlockSize { get; init; } = 8 << 20;
 
     /// <summary>Memory for blocks just fetched (HCPMODELFS_CACHE_MEMORY): readers right behind a fetch are served from it.</summary>
-    public long CacheMemoryBytes { get; init; } = 128L << 20;
+    public long CacheMemoryBytes { get; init; } = 96L << 20;
 
     /// <summary>Cache writes with O_DIRECT where the file system allows it (HCPMODELFS_CACHE_DIRECT_IO, default on).</summary>
     public bool CacheDirectWrites { get; init; } = true;

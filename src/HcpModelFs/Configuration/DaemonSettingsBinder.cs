@@ -33,12 +33,12 @@ internal static class DaemonSettingsBinder
                 : throw new FormatException("HCPMODELFS_BLOCK_SIZE must be a power of two from 1MiB to 256MiB");
         }
 
-        var cacheMemory = 128L << 20;
+        var cacheMemory = 96L << 20;
         if (Get("HCPMODELFS_CACHE_MEMORY") is { } memory)
         {
             cacheMemory = ByteSize.TryParse(memory, out var parsed) && parsed >= 0
                 ? parsed
-                : throw new FormatException("HCPMODELFS_CACHE_MEMORY must be a size such as 128MiB (0 = none)");
+                : throw new FormatException("HCPMODELFS_CACHE_MEMORY must be a size such as 96MiB (0 = none)");
         }
 
         int? readAhead = 16 * 1024;

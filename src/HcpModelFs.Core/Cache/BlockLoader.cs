@@ -1,0 +1,217 @@
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Core.Cache;
+
+/// <summary>
+/// The single-flight work behind a missing or unchecked block: check a block on disk against its recorded CRC, or
+/// fetch it from its source, check it against the manifest's CRC, commit it (data, slot, then the bits: visibility
+/// last) and keep it in memory for the readers right behind it.
+/// </summary>
+internal sealed class BlockLoader(
+    int blockSize,
+    CacheLedger ledger,
+    CacheDirectory files,
+    CacheCounters counters,
+    BackgroundWork background,
+    BlockBufferPool blocks,
+    ResidentBlocks resident,
+    WholeFileVerifier verifier,
+    SemaphoreSlim? fetchLimiter,
+    ILogger logger,
+    CancellationToken shutdown)
+{
+    private const int FetchAttempts = 2;
+    private readonly int _blockSize = blockSize;
+    private readonly CacheLedger _ledger = ledger;
+    private readonly CacheDirectory _files = files;
+    private readonly CacheCounters _counters = counters;
+    private readonly BackgroundWork _background = background;
+    private readonly BlockBufferPool _blocks = blocks;
+    private readonly ResidentBlocks _resident = resident;
+    private readonly WholeFileVerifier _verifier = verifier;
+    private readonly SemaphoreSlim? _fetchLimiter = fetchLimiter;
+    private readonly CancellationToken _shutdown = shutdown;
+    private readonly ILogger _logger = logger;
+
+    /// <summary>
+    /// The single-flight work for one block: check a present block's CRC (first read in this process), or fetch it
+    /// from the source and commit it. Holds its own lease on the entry because it may outlive the readers.
+    /// </summary>
+    public async Task LoadAsync(
+        CacheEntry entry, CachedObject data, CacheObjectId id, long block, IBlockSource source, bool verify, CancellationToken cancellationToken)
+    {
+        _ledger.Hold(entry);
+        try
+        {
+            if (data.IsReadable(block) || (!verify && data.Present.Get(block)))
+            {
+                return;
+            }
+
+            var length = BlockLength(id.Size, block);
+            if (data.Present.Get(block) && CheckPresentBlock(entry, data, block, length))
+            {
+                return;
+            }
+
+            var buffer = RentBlock(length);
+            try
+            {
+                var crc = await FetchAsync(data, id, block, source, buffer.Memory, cancellationToken);
+                if (StoreBlock(entry, data, block, buffer, crc))
+                {
+                    _resident.Publish(data, block, buffer);
+                }
+            }
+            finally
+            {
+                buffer.Release();
+            }
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <summary>
+    /// Reads a block from the source and returns its CRC32C, checked against the manifest's when there is one: a
+    /// mismatch is fetched once more (a torn transfer), then fails the read. Nothing wrong is ever committed.
+    /// </summary>
+    private async Task<uint> FetchAsync(
+        CachedObject data, CacheObjectId id, long block, IBlockSource source, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown);
+        for (var attempt = 1; ; attempt++)
+        {
+            if (_fetchLimiter is not null)
+            {
+                await _fetchLimiter.WaitAsync(linked.Token);
+            }
+
+            try
+            {
+                Interlocked.Increment(ref _counters.Fetches);
+                await source.ReadAsync(id, block * _blockSize, buffer, linked.Token);
+            }
+            finally
+            {
+                _fetchLimiter?.Release();
+            }
+
+            var crc = Crc32C.Compute(buffer.Span);
+            if (data.Expected is not { } expected || expected[block] == crc)
+            {
+                return crc;
+            }
+
+            Interlocked.Increment(ref _counters.CorruptBlocks);
+            _logger.FetchedBlockMismatch(id.Key, id.ETag, block, expected[block], crc, attempt);
+            if (attempt == FetchAttempts)
+            {
+                throw new IOException($"Block {block} of {id.Key} does not match the checksum recorded when it was stored.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a present block back and checks its CRC; on mismatch drops it and returns false. The block read is kept
+    /// in memory for the readers that asked for it (a restart's first pass over a cached file).
+    /// </summary>
+    private bool CheckPresentBlock(CacheEntry entry, CachedObject data, long block, int length)
+    {
+        Interlocked.Increment(ref _counters.ChecksumChecks);
+        var expected = data.Crcs[block];
+        uint actual = 0;
+        var buffer = RentBlock(length);
+        try
+        {
+            if (data.TryReadBlock(block, _blockSize, buffer))
+            {
+                actual = Crc32C.Compute(buffer.Span);
+                if (actual == expected)
+                {
+                    data.Verified.Set(block);
+                    _resident.Publish(data, block, buffer);
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            buffer.Release();
+        }
+
+        DropBlock(entry, data, block);
+        Interlocked.Increment(ref _counters.CorruptBlocks);
+        _logger.CorruptBlock(entry.Id!.Key, entry.Id.ETag, block, expected, actual);
+        return false;
+    }
+
+    /// <summary>A block buffer; resident blocks make room first, since every block buffer counts against one budget.</summary>
+    private BlockBuffer RentBlock(int length)
+    {
+        _resident.Trim(_blocks.OutstandingBytes - _resident.Bytes + _blockSize);
+        return _blocks.Rent(length);
+    }
+
+    /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there.</summary>
+    private bool StoreBlock(CacheEntry entry, CachedObject data, long block, BlockBuffer bytes, uint crc)
+    {
+        if (_ledger.Reserve(entry, bytes.Length))
+        {
+            // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
+            _background.Track(Task.Run(_files.EmptyTrash));
+        }
+
+        var committed = false;
+        try
+        {
+            data.WriteBlock(block, _blockSize, bytes, crc);
+            lock (_ledger.SyncRoot)
+            {
+                data.Crcs[block] = crc;
+                data.Verified.Set(block);
+                if (data.Present.Set(block))
+                {
+                    committed = true;
+                    entry.Bytes += bytes.Length;
+                    entry.PresentBlocks++;
+                    if (entry.PresentBlocks == data.BlockCount && entry.Sha256 is not null && data.Expected is null)
+                    {
+                        _verifier.ScheduleLocked(entry, data);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (!committed)
+            {
+                // Failed, or a duplicate of an abandoned fetch that already committed: give the reservation back.
+                _ledger.Unreserve(bytes.Length);
+            }
+        }
+
+        return committed;
+    }
+
+    private void DropBlock(CacheEntry entry, CachedObject data, long block)
+    {
+        lock (_ledger.SyncRoot)
+        {
+            if (data.Present.Clear(block))
+            {
+                _ledger.BlockDropped(entry, BlockLength(entry.Id!.Size, block));
+            }
+
+            data.Verified.Clear(block);
+        }
+
+        data.ForgetResident(block);
+        data.Sidecar.ClearSlot(block);
+    }
+
+    private int BlockLength(long size, long block) => (int)Math.Min(_blockSize, size - (block * _blockSize));
+}
