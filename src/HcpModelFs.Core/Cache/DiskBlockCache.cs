@@ -1,7 +1,8 @@
 // The local disk block cache: reads through the cache, fetching missing blocks once (single flight) and committing
 // them. The parts it coordinates each do one job: CacheDirectory (files on disk, restart scan, trash), CacheLedger
-// (which objects, their bytes and users, LRU eviction), CachedObject (one object's open files, bitmaps and CRCs),
-// WholeFileHasher (SHA-256 of objects without per-block checksums), BackgroundWork and CacheCounters.
+// (which objects, their bytes and users, LRU eviction), CachedObject (one object's open files, bitmaps, CRCs and
+// in-memory blocks), BlockLoader (check, fetch, commit one block), ResidentBlocks and BlockBufferPool (block memory,
+// one budget), WholeFileVerifier (SHA-256 of objects without per-block checksums), BackgroundWork, CacheCounters.
 //
 // Integrity: every block fetched is CRC32C'd in the pass that writes it and, when the manifest recorded per-block
 // CRCs at upload or ingest, checked against them before anyone sees it (end to end, no second pass over the bytes).
