@@ -125,19 +125,19 @@ public sealed class ModelFileSystem : FuseFileSystemBase
         }
 
         // A revision the store lacks is read from the Hub through its ingest job, which the first open starts.
-        var job = n.Revision!.Hub is not null && _ingest is not null ? _ingest.Start(n.Revision) : null;
-        var reader = job is not null ? new IngestFileReader(_cache, file.CacheId, job) : new FileReader(_cache, file.CacheId, _source);
+        var revision = n.Revision!;
+        var reader = FileReader.Open(revision, file, _cache, _source, _ingest);
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
         var pin = _cache.Pin(file.CacheId);
 
         // A complete, verified cache file is read by the kernel itself: no READ reaches us, at disk speed.
-        var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
+        var verifiedPath = revision.Immutable && reader.MayPassThrough && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
         var backingId = _passthrough.Open(node.Value, file.CacheId.Key, verifiedPath);
         var prefetch = backingId != 0 ? Prefetcher.None : _prefetcher.Open(file.CacheId, reader.Source);
         _files[handle] = new OpenFile(node.Value, file, reader, backingId != 0, pin, prefetch);
 
         // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
-        var openFlags = n.Revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        var openFlags = revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
         return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags, backingId));
     }
 
