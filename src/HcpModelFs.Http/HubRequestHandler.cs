@@ -382,6 +382,17 @@ internal sealed class HubRequestHandler
         }
 
         var range = ByteRange.Parse(context.Request.Headers.Range.ToString(), file.Size, out var unsatisfiable);
+        if (unsatisfiable && file.Size == 0)
+        {
+            // No range of an empty file exists, but @huggingface/hub probes every file with bytes=0-0 and reads the
+            // size from Content-Range: the whole (empty) file, with the total it needs, is what lets it proceed.
+            response.StatusCode = 200;
+            response.ContentType = OctetStream;
+            response.ContentLength = 0;
+            headers.ContentRange = "bytes */0";
+            return;
+        }
+
         if (unsatisfiable)
         {
             headers.ContentRange = "bytes */" + file.Size.ToString(CultureInfo.InvariantCulture);
