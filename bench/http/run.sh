@@ -49,13 +49,15 @@ COMMIT=$("$HCPFS" upload bench/model "$SCRATCH/model" 2>> "$SCRATCH/logs/upload.
 KEY=${HCP_PREFIX}bench/model/$COMMIT/$FILE
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 mbps() { awk -v b="$BYTES" -v ns="$1" 'BEGIN { printf "%.1f", b / (ns / 1e9) / 1e6 }'; }
-start_daemon() { # fresh cache, mount + HTTP endpoint in one process; sets URL
+STARTS=0
+start_daemon() { # fresh cache, mount + HTTP endpoint in one process; sets URL (each start logs to its own file)
   rm -rf "$CACHE"; mkdir -p "$CACHE"; drop
-  MODEL_CACHE_DIR=$CACHE "$HCPFS" mount "$MNT" --serve 127.0.0.1:0 >> "$SCRATCH/logs/daemon.log" 2>&1 &
+  STARTS=$(( STARTS + 1 )); local dlog=$SCRATCH/logs/daemon-$STARTS.log
+  MODEL_CACHE_DIR=$CACHE "$HCPFS" mount "$MNT" --serve 127.0.0.1:0 > "$dlog" 2>&1 &
   DAEMON_PID=$!
-  for _ in $(seq 300); do grep -q "HTTP endpoint listening on" "$SCRATCH/logs/daemon.log" && is_mounted "$MNT" && break; sleep 0.1; done
-  URL=$(sed -n 's/.*HTTP endpoint listening on \(http:[^;]*\);.*/\1/p' "$SCRATCH/logs/daemon.log" | tail -1)
-  [ -n "$URL" ] && is_mounted "$MNT" || { tail -20 "$SCRATCH/logs/daemon.log" >&2; die "daemon did not start"; }
+  for _ in $(seq 300); do grep -q "HTTP endpoint listening on" "$dlog" && is_mounted "$MNT" && break; sleep 0.1; done
+  URL=$(sed -n 's/.*HTTP endpoint listening on \(http:[^;]*\);.*/\1/p' "$dlog" | tail -1)
+  [ -n "$URL" ] && is_mounted "$MNT" || { tail -20 "$dlog" >&2; die "daemon did not start"; }
 }
 
 log "RAW: one ranged GET of the whole object"

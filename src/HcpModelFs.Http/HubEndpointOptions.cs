@@ -26,6 +26,6 @@ public sealed record HubEndpointOptions
     /// </summary>
     public IReadOnlyCollection<string>? AllowedTokens { get; init; }
 
-    /// <summary>Largest chunk copied from the cache to a response at once (a block is never straddled).</summary>
-    public int ChunkBytes { get; init; } = 1 << 20;
+    /// <summary>Largest chunk copied from the cache to a response at once (a block is never straddled); two per response.</summary>
+    public int ChunkBytes { get; init; } = 2 << 20;
 }

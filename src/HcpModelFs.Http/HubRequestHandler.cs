@@ -428,24 +428,28 @@ internal sealed class HubRequestHandler
         // A range within one block needs no read-ahead (the JS client's 0-0 probe must not start a whole-file fetch).
         using var prefetch = _prefetcher is not null && length > blockSize ? _prefetcher.Open(fileId, reader.Source) : Prefetcher.None;
         var chunk = Math.Min(blockSize, Math.Max(64 * 1024, _options.ChunkBytes));
-        var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+        // Two pooled buffers: the next chunk is read from the cache while the current one drains to the socket, so
+        // disk (or store) and network overlap as the kernel's readahead overlaps them for the mount.
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
         var body = s.Context.Response.Body;
+        var end = start + length;
+        Task<int>? pending = null;
         try
         {
             var position = start;
-            var end = start + length;
-            while (position < end)
+            var n = ChunkAt(position);
+            pending = ReadChunkAsync(position, 0, n);
+            for (var i = 0; position < end; i++)
             {
-                var blockEnd = ((position / blockSize) + 1) * blockSize;
-                var n = (int)Math.Min(Math.Min(chunk, end - position), blockEnd - position);
-                _prefetcher?.OnRead(fileId, position, n);
                 int got;
                 try
                 {
-                    got = await reader.ReadAsync(position, buffer.AsMemory(0, n), ct);
+                    got = await pending!;
+                    pending = null;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException && s.BodyBytes > 0)
                 {
+                    pending = null;
                     // Headers and part of the body are out: the only honest signal left is a broken connection.
                     HttpLog.AbortedMidBody(_logger, s.Context.Request.Method, s.Route.Name, s.RawPath, s.BodyBytes, HubError.Kind(ex), ex.Message);
                     s.Context.Abort();
@@ -457,15 +461,51 @@ internal sealed class HubRequestHandler
                     throw new IOException($"short read of {fileId.Key} at {position}: {got} of {n} bytes");
                 }
 
-                await body.WriteAsync(buffer.AsMemory(0, n), ct);
-                position += n;
+                var current = buffers[i & 1];
+                var next = position + n;
+                var nextLength = next < end ? ChunkAt(next) : 0;
+                if (nextLength > 0)
+                {
+                    pending = ReadChunkAsync(next, (i + 1) & 1, nextLength);
+                }
+
+                await body.WriteAsync(current.AsMemory(0, n), ct);
                 s.BodyBytes += n;
                 HttpMetrics.ResponseBytes.Add(n, new KeyValuePair<string, object?>("route", s.Route.Name));
+                position = next;
+                n = nextLength;
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (pending is not null)
+            {
+                // A read still filling a buffer must end before the buffer goes back to the pool.
+                try
+                {
+                    await pending;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // The response already failed; this read's outcome no longer matters.
+                }
+            }
+
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
+        }
+
+        // The largest chunk at position that stays inside one block and the range.
+        int ChunkAt(long position)
+        {
+            var blockEnd = ((position / blockSize) + 1) * blockSize;
+            return (int)Math.Min(Math.Min(chunk, end - position), blockEnd - position);
+        }
+
+        async Task<int> ReadChunkAsync(long position, int buffer, int count)
+        {
+            _prefetcher?.OnRead(fileId, position, count);
+            return await reader.ReadAsync(position, buffers[buffer].AsMemory(0, count), ct);
         }
     }
 
