@@ -102,6 +102,41 @@ public sealed class HubEndpointDaemonTests(RgwFixture rgw, HubEndpointFixture fi
     }
 
     [Fact]
+    public async Task Bytes_from_the_Hub_that_fail_their_check_never_reach_a_client_as_a_complete_file()
+    {
+        // Every CDN range covering 2 MiB comes back wrong: only the shard is affected.
+        fixture.Hub.Faults.Add(FakeHubFault.WrongBytes(FakeHubRouteKind.Cdn, 2L << 20));
+        try
+        {
+            var daemon = await StartAsync();
+            using var http = HubEndpointContractTests.Client(daemon.Address);
+            var shard = fixture.BadBytesFiles.Single(f => f.Path.EndsWith(".safetensors", StringComparison.Ordinal));
+            var route = new Uri($"/{HubEndpointFixture.HubOrg}/{HubEndpointFixture.BadBytesModel}/resolve/main/{shard.Path}", UriKind.Relative);
+
+            // The end of the file waits for its verification, which fails: the connection breaks, the body is short.
+            using (var response = await http.GetAsync(route, HttpCompletionOption.ResponseHeadersRead))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsByteArrayAsync());
+            }
+
+            // Once the failure is known, the file answers the Hub-style 502 at once, with no body to take for the file.
+            await WaitForAsync(async () =>
+            {
+                using var again = await http.GetAsync(route);
+                Assert.NotEqual(HttpStatusCode.OK, again.StatusCode);
+                Assert.NotEqual(HttpStatusCode.InternalServerError, again.StatusCode);
+                return again.StatusCode == HttpStatusCode.BadGateway;
+            }, "the failed file to answer 502");
+            Assert.Contains("connection aborted", daemon.Process.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            fixture.Hub.Faults.Clear();
+        }
+    }
+
+    [Fact]
     public async Task Sixteen_clients_on_one_cold_file_fetch_each_block_from_the_store_once()
     {
         var daemon = await StartAsync();

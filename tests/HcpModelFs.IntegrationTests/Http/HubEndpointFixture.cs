@@ -17,6 +17,7 @@ public sealed class HubEndpointFixture : IAsyncLifetime
     public const string HubOrg = "acme-hub";
     public const string PulledModel = "pulled-llm";
     public const string JsPulledModel = "js-pulled-llm";
+    public const string BadBytesModel = "bad-bytes-llm";
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<HubEndpointDaemon> _daemons = [];
     private RgwFixture? _rgw;
@@ -35,6 +36,8 @@ public sealed class HubEndpointFixture : IAsyncLifetime
     public IReadOnlyList<FakeHubFile> JsPulledFiles { get; private set; } = [];
 
     public string JsPulledCommit { get; private set; } = string.Empty;
+
+    public IReadOnlyList<FakeHubFile> BadBytesFiles { get; private set; } = [];
 
     /// <summary>The shared daemon (warm cache once a test has read through it).</summary>
     public HubEndpointDaemon Shared { get; private set; } = null!;
@@ -67,6 +70,8 @@ public sealed class HubEndpointFixture : IAsyncLifetime
             PulledCommit = catalog.AddRepo($"{HubOrg}/{PulledModel}", PulledFiles).Head.Sha;
             JsPulledFiles = SyntheticModel.Create(shardCount: 2, tensorBytesPerShard: 3L << 20, seed: 12, includeOddNames: false);
             JsPulledCommit = catalog.AddRepo($"{HubOrg}/{JsPulledModel}", JsPulledFiles).Head.Sha;
+            BadBytesFiles = SyntheticModel.Create(shardCount: 1, tensorBytesPerShard: 3L << 20, seed: 13, includeOddNames: false);
+            catalog.AddRepo($"{HubOrg}/{BadBytesModel}", BadBytesFiles);
             Hub = await FakeHubServer.StartAsync(catalog);
             Shared = await StartDaemonAsync();
         }
