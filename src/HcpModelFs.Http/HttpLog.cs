@@ -23,6 +23,9 @@ internal static partial class HttpLog
     [LoggerMessage(5005, LogLevel.Information, "Refused a client: {Reason}")]
     public static partial void Unauthorized(ILogger logger, string reason);
 
+    [LoggerMessage(5007, LogLevel.Error, "Cannot listen on {Address}: {Reason}")]
+    public static partial void ListenFailed(ILogger logger, string address, string reason);
+
     [LoggerMessage(5006, LogLevel.Information, "Hub-compatible HTTP endpoint stopped")]
     public static partial void Stopped(ILogger logger);
 }

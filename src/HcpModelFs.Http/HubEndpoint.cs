@@ -61,7 +61,18 @@ public sealed class HubEndpoint : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("HcpModelFs.Http");
         var handler = new HubRequestHandler(catalog, cache, store, ingest, prefetcher, options, logger);
         app.Run(handler.HandleAsync);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // Address in use or not ours: an expected failure, one line; the caller decides what it means.
+            HttpLog.ListenFailed(logger, options.Listen.ToString(), ex.Message);
+            await app.DisposeAsync();
+            throw;
+        }
+
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         var address = bound is not null
             ? new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/")

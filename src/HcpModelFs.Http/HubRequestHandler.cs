@@ -427,6 +427,8 @@ internal sealed class HubRequestHandler
         using var pin = _cache.Pin(fileId);
         // A range within one block needs no read-ahead (the JS client's 0-0 probe must not start a whole-file fetch).
         using var prefetch = _prefetcher is not null && length > blockSize ? _prefetcher.Open(fileId, reader.Source) : Prefetcher.None;
+        var hit = _cache.FirstMissingBlock(fileId, start / blockSize, ((start + length - 1) / blockSize) + 1) < 0;
+        HttpMetrics.ResolveCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
         var chunk = Math.Min(blockSize, Math.Max(64 * 1024, _options.ChunkBytes));
         // Two pooled buffers: the next chunk is read from the cache while the current one drains to the socket, so
         // disk (or store) and network overlap as the kernel's readahead overlaps them for the mount.

@@ -5,12 +5,20 @@ namespace HcpModelFs.Http;
 /// <summary>
 /// The daemon's logger factory for Kestrel and ASP.NET Core, with their categories raised to Warning: their
 /// per-request Information lines would be one line per file GET. Our own request line (event 5001) is Debug and
-/// carries what matters (route, status, bytes); failures stay visible.
+/// carries what matters (route, status, bytes); failures stay visible. The generic host's own lifecycle lines are
+/// dropped: start, stop and a failed bind are reported by the endpoint itself, once, without a stack (events 5000,
+/// 5006, 5007).
 /// </summary>
 internal sealed class QuietFrameworkLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
     public ILogger CreateLogger(string categoryName)
     {
+        if (categoryName.StartsWith("Microsoft.Extensions.Hosting", StringComparison.Ordinal) ||
+            categoryName.StartsWith("Microsoft.Hosting.Lifetime", StringComparison.Ordinal))
+        {
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        }
+
         var logger = inner.CreateLogger(categoryName);
         return categoryName.StartsWith("Microsoft.", StringComparison.Ordinal) ? new AtLeastWarning(logger) : logger;
     }

@@ -91,9 +91,9 @@ internal static class MountCommand
             {
                 endpoint = await HttpServing.StartAsync(settings, serve, services, prefetcher, loggerFactory, cancellationToken);
             }
-            catch (IOException ex)
+            catch (IOException)
             {
-                DaemonLog.ListenFailed(logger, serve, ex.Message);
+                // The endpoint logged why (one line); the mount does not outlive a failed --serve.
                 await session.StopAsync();
                 return 1;
             }

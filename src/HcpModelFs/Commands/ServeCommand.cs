@@ -42,10 +42,9 @@ internal static class ServeCommand
         {
             endpoint = await HttpServing.StartAsync(settings, listen, services, prefetcher, loggerFactory, cancellationToken);
         }
-        catch (IOException ex)
+        catch (IOException)
         {
-            // Address in use, or not ours to bind: one line, exit 1.
-            DaemonLog.ListenFailed(logger, listen, ex.Message);
+            // Address in use, or not ours to bind: the endpoint logged it (one line); exit 1.
             return 1;
         }
 

@@ -16,7 +16,4 @@ internal static partial class DaemonLog
 
     [LoggerMessage(4003, LogLevel.Warning, "The store is not reachable at start-up ({Reason}); mounting anyway, reads fail with EIO until it is back")]
     public static partial void StoreNotReachable(ILogger logger, string reason);
-
-    [LoggerMessage(4004, LogLevel.Error, "Cannot listen on {Address}: {Reason}")]
-    public static partial void ListenFailed(ILogger logger, string address, string reason);
 }

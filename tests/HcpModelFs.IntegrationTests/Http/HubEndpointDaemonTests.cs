@@ -220,6 +220,19 @@ public sealed class HubEndpointDaemonTests(RgwFixture rgw, HubEndpointFixture fi
         Assert.Equal(fetched, fixture.Proxy.Count(r => r.Method == "GET" && r.Key == key));
     }
 
+    [Fact]
+    public async Task An_address_in_use_is_one_log_line_and_exit_code_1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var result = await ProcessRunner.RunAsync("dotnet", [Testing.Fuse.ModelFsDaemon.Dll, "serve", "--listen", $"127.0.0.1:{port}"], Bounded, fixture.Environment());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var lines = (result.StandardError + result.StandardOutput).Split('\n').Where(l => l.Contains("Cannot listen on", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+    }
+
     private static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, Uri route, string token)
     {
         using var request = new HttpRequestMessage(method, route);
