@@ -221,6 +221,42 @@ public sealed class HubEndpointDaemonTests(RgwFixture rgw, HubEndpointFixture fi
     }
 
     [Fact]
+    public async Task A_store_that_fails_is_a_503_never_a_500_and_reads_resume_when_it_is_back()
+    {
+        var daemon = await StartAsync(new() { ["HCP_MAX_RETRIES"] = "0" });
+        var (path, _, _) = fixture.Model.Files.Single(f => f.Path == "nested/dir/weights.bin");
+        var key = fixture.FileKey(path);
+        var route = new Uri($"/{Repo}/resolve/main/{path}", UriKind.Relative);
+        using var http = HubEndpointContractTests.Client(daemon.Address);
+        // Metadata first, so only the data GETs of this file meet the failing store.
+        using (var head = new HttpRequestMessage(HttpMethod.Head, route))
+        {
+            using var ok = await http.SendAsync(head);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        fixture.Proxy.AddRule(new FaultRule(FaultKind.InternalError) { Match = r => r.Method == "GET" && r.Key == key });
+        try
+        {
+            using var failed = await http.GetAsync(route);
+            await HubEndpointContractTests.AssertHubErrorAsync(failed, HttpStatusCode.ServiceUnavailable, null);
+        }
+        finally
+        {
+            fixture.Proxy.ClearRules();
+        }
+
+        await WaitForAsync(async () =>
+        {
+            using var again = await http.GetAsync(route);
+            Assert.NotEqual(HttpStatusCode.InternalServerError, again.StatusCode);
+            return again.StatusCode == HttpStatusCode.OK &&
+                Convert.ToHexStringLower(SHA256.HashData(await again.Content.ReadAsByteArrayAsync())) == fixture.Model.Sha256(path);
+        }, "reads to resume");
+        Assert.DoesNotContain("   at ", daemon.Process.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_address_in_use_is_one_log_line_and_exit_code_1()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
