@@ -26,6 +26,12 @@ public sealed record HubEndpointOptions
     /// </summary>
     public IReadOnlyCollection<string>? AllowedTokens { get; init; }
 
+    /// <summary>
+    /// Start the ingest of a model the store lacks when its metadata is asked for (HCPMODELFS_INGEST_ON=lookup), as a
+    /// mount lookup does; otherwise the first file download starts it (the default, as the first open on the mount).
+    /// </summary>
+    public bool StartIngestOnLookup { get; init; }
+
     /// <summary>Largest chunk copied from the cache to a response at once (a block is never straddled); two per response.</summary>
     public int ChunkBytes { get; init; } = 2 << 20;
 }

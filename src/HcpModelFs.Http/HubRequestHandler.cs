@@ -176,7 +176,7 @@ internal sealed class HubRequestHandler
                 await WriteErrorAsync(s, HubError.RepoNotFound(s.HasAuthorization));
             }
 
-            return fallback;
+            return Looked(fallback);
         }
 
         var named = ModelName.IsValidRevision(asked) ? await _catalog.ResolveAsync(r.Org, r.Model, asked, ct) : null;
@@ -185,7 +185,18 @@ internal sealed class HubRequestHandler
             await WriteErrorAsync(s, fallback is null ? HubError.RepoNotFound(s.HasAuthorization) : HubError.RevisionNotFound(asked));
         }
 
-        return named;
+        return Looked(named);
+    }
+
+    /// <summary>The ingest policy's "lookup" trigger: metadata of a model from the Hub starts its ingest.</summary>
+    private ModelRevision? Looked(ModelRevision? revision)
+    {
+        if (revision?.Hub is not null && _options.StartIngestOnLookup)
+        {
+            _ingest?.Start(revision);
+        }
+
+        return revision;
     }
 
     private static async Task ModelInfoAsync(RequestState s, ModelRevision revision)

@@ -1,5 +1,6 @@
 using HcpModelFs.Configuration;
 using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Ingest;
 using HcpModelFs.Core.Prefetch;
 using HcpModelFs.Http;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ internal static class HttpServing
             TreePageSize = settings.HttpTreePageSize,
             TreeExpandPageSize = Math.Min(50, settings.HttpTreePageSize),
             AllowedTokens = settings.HttpTokensFile is { } file ? ReadTokens(file) : null,
+            StartIngestOnLookup = settings.HubPolicy.Trigger == IngestTrigger.Lookup,
         };
         return HubEndpoint.StartAsync(
             services.Catalog, services.Cache, new StoreBlockSource(services.Store), services.Ingest, prefetcher, options, loggerFactory, cancellationToken);

@@ -257,6 +257,20 @@ public sealed class HubEndpointDaemonTests(RgwFixture rgw, HubEndpointFixture fi
     }
 
     [Fact]
+    public async Task With_ingest_on_lookup_model_info_alone_brings_the_model_into_the_store()
+    {
+        var daemon = await StartAsync(new() { ["HCPMODELFS_INGEST_ON"] = "lookup" });
+        using var http = HubEndpointContractTests.Client(daemon.Address);
+        var repo = $"{HubEndpointFixture.HubOrg}/{HubEndpointFixture.LookupModel}";
+        using var info = await http.GetAsync(new Uri($"/api/models/{repo}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        using var store = rgw.CreateStore();
+        var manifestKey = $"{fixture.Prefix}{repo}/{fixture.LookupCommit}/.hcpmodelfs/manifest.json";
+        // No file was asked for: only the lookup trigger can have started this ingest.
+        await WaitForAsync(async () => await store.HeadAsync(manifestKey, CancellationToken.None) is not null, "the manifest");
+    }
+
+    [Fact]
     public async Task An_address_in_use_is_one_log_line_and_exit_code_1()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -18,6 +18,7 @@ public sealed class HubEndpointFixture : IAsyncLifetime
     public const string PulledModel = "pulled-llm";
     public const string JsPulledModel = "js-pulled-llm";
     public const string BadBytesModel = "bad-bytes-llm";
+    public const string LookupModel = "lookup-llm";
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<HubEndpointDaemon> _daemons = [];
     private RgwFixture? _rgw;
@@ -38,6 +39,8 @@ public sealed class HubEndpointFixture : IAsyncLifetime
     public string JsPulledCommit { get; private set; } = string.Empty;
 
     public IReadOnlyList<FakeHubFile> BadBytesFiles { get; private set; } = [];
+
+    public string LookupCommit { get; private set; } = string.Empty;
 
     /// <summary>The shared daemon (warm cache once a test has read through it).</summary>
     public HubEndpointDaemon Shared { get; private set; } = null!;
@@ -72,6 +75,7 @@ public sealed class HubEndpointFixture : IAsyncLifetime
             JsPulledCommit = catalog.AddRepo($"{HubOrg}/{JsPulledModel}", JsPulledFiles).Head.Sha;
             BadBytesFiles = SyntheticModel.Create(shardCount: 1, tensorBytesPerShard: 3L << 20, seed: 13, includeOddNames: false);
             catalog.AddRepo($"{HubOrg}/{BadBytesModel}", BadBytesFiles);
+            LookupCommit = catalog.AddRepo($"{HubOrg}/{LookupModel}", SyntheticModel.Create(shardCount: 1, tensorBytesPerShard: 1L << 20, seed: 14, includeOddNames: false)).Head.Sha;
             Hub = await FakeHubServer.StartAsync(catalog);
             Shared = await StartDaemonAsync();
         }
