@@ -56,6 +56,10 @@ public sealed class HubEndpoint : IAsyncDisposable
             k.Listen(options.Listen);
             // paths-info bodies are lists of paths; nothing we accept is large.
             k.Limits.MaxRequestBodySize = 1 << 20;
+            // Room for two of our chunks: a flush returns while the socket still sends the previous chunk, instead of
+            // parking the response (and a thread hop) after every 64 KiB. Measured: 2.2 -> 1.7 s CPU per GiB, cold
+            // HTTP/mount 0.87 -> 0.95-1.03 on this 2-core machine. Per download at most this plus our two chunks.
+            k.Limits.MaxResponseBufferSize = 4 << 20;
         });
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger("HcpModelFs.Http");
