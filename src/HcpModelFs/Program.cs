@@ -21,6 +21,7 @@ internal static class Program
         root.Subcommands.Add(MountCommand.Create(envFile));
         root.Subcommands.Add(UploadCommand.Create(envFile));
         root.Subcommands.Add(PrefetchCommand.Create(envFile));
+        root.Subcommands.Add(ServeCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's

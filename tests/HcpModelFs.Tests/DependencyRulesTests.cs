@@ -4,11 +4,11 @@ namespace HcpModelFs.Tests;
 
 /// <summary>
 /// The layering of conventions.md §1, checked on the compiled assemblies: Fuse, Store and Hub know nothing of ours;
-/// only Store talks to AWSSDK; only Store and Hub use Polly; only the executable uses Serilog.
+/// only Store talks to AWSSDK; only Store and Hub use Polly; only the executable uses Serilog; Http never sees Fuse.
 /// </summary>
 public sealed class DependencyRulesTests
 {
-    private static readonly string[] Ours = ["HcpModelFs.Fuse", "HcpModelFs.Store", "HcpModelFs.Hub", "HcpModelFs.Core", "hcpmodelfs"];
+    private static readonly string[] Ours = ["HcpModelFs.Fuse", "HcpModelFs.Store", "HcpModelFs.Hub", "HcpModelFs.Core", "HcpModelFs.Http", "hcpmodelfs"];
 
     public static TheoryData<string, string[]> Rules => new()
     {
@@ -16,6 +16,8 @@ public sealed class DependencyRulesTests
         { "HcpModelFs.Store", [] },
         { "HcpModelFs.Hub", [] },
         { "HcpModelFs.Core", ["HcpModelFs.Fuse", "HcpModelFs.Store", "HcpModelFs.Hub"] },
+        // The HTTP door knows Core (and the failure types of the layers under it), never the FUSE layer.
+        { "HcpModelFs.Http", ["HcpModelFs.Core", "HcpModelFs.Store", "HcpModelFs.Hub"] },
     };
 
     [Theory]
@@ -48,6 +50,7 @@ public sealed class DependencyRulesTests
         // Guards the guard: if assembly loading silently found nothing, every rule above would pass vacuously.
         Assert.Contains("Microsoft.Extensions.Logging.Abstractions", References("HcpModelFs.Fuse"));
         Assert.Contains("System.Runtime", References("hcpmodelfs"));
+        Assert.Contains("HcpModelFs.Core", References("HcpModelFs.Http"));
     }
 
     private static string[] References(string assembly) =>

@@ -1,19 +1,41 @@
 using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Ingest;
 
 namespace HcpModelFs.Core.FileSystem;
 
 /// <summary>
 /// How an open file gets its bytes: through the block cache from one block source, under that source's rules. The
-/// filesystem reads through it and never asks where the bytes come from.
+/// filesystem and the HTTP front end read through it and never ask where the bytes come from; <see cref="Open"/> is
+/// the one place that decides (store, or the ingest job of a revision the store lacks), so both follow the same rules.
 /// </summary>
-internal class FileReader(IBlockCache cache, CacheObjectId id, IBlockSource source)
+public class FileReader
 {
-    protected IBlockCache Cache { get; } = cache;
+    internal FileReader(IBlockCache cache, CacheObjectId id, IBlockSource source)
+    {
+        Cache = cache;
+        Id = id;
+        Source = source;
+    }
 
-    public CacheObjectId Id { get; } = id;
+    /// <summary>
+    /// The reader of <paramref name="file"/> of <paramref name="revision"/>: a revision from the Hub is read through its
+    /// ingest job, which this starts (the first open starts the ingest); anything else from <paramref name="store"/>.
+    /// </summary>
+    public static FileReader Open(ModelRevision revision, RevisionFile file, IBlockCache cache, IBlockSource store, IngestCoordinator? ingest)
+    {
+        ArgumentNullException.ThrowIfNull(revision);
+        ArgumentNullException.ThrowIfNull(file);
+        var job = revision.Hub is not null && ingest is not null ? ingest.Start(revision) : null;
+        return job is not null ? new IngestFileReader(cache, file.CacheId, job) : new FileReader(cache, file.CacheId, store);
+    }
+
+    protected IBlockCache Cache { get; }
+
+    public CacheObjectId Id { get; }
 
     /// <summary>Where missing blocks come from (the prefetcher fetches from the same place).</summary>
-    public IBlockSource Source { get; } = source;
+    public IBlockSource Source { get; }
 
     /// <summary>Whether the kernel may keep this file's pages across opens (content that can no longer turn out wrong).</summary>
     public virtual bool MayKeepCache => true;

@@ -125,8 +125,8 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         }
 
         // A revision the store lacks is read from the Hub through its ingest job, which the first open starts.
-        var job = n.Revision!.Hub is not null && _ingest is not null ? _ingest.Start(n.Revision) : null;
-        var reader = job is not null ? new IngestFileReader(_cache, file.CacheId, job) : new FileReader(_cache, file.CacheId, _source);
+        var revision = n.Revision!;
+        var reader = FileReader.Open(revision, file, _cache, _source, _ingest);
         var handle = (ulong)Interlocked.Increment(ref _nextHandle);
         var pin = _cache.Pin(file.CacheId);
 
@@ -134,7 +134,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         // node this mount has already served READs for: its pages are in the mount's page cache (KEEP_CACHE), which a
         // passthrough open would bypass for the cache file's (written around the page cache, so read from disk). A
         // node the kernel forgot (memory pressure, drop_caches) comes back with no READs and is passed through.
-        var verifiedPath = n.Revision.Immutable && reader.MayPassThrough && n.Reads == 0
+        var verifiedPath = revision.Immutable && reader.MayPassThrough && n.Reads == 0
             && _cache.TryGetVerifiedFile(file.CacheId, out var path) ? path : null;
         var backingId = _passthrough.Open(node.Value, file.CacheId.Key, verifiedPath);
         var prefetch = backingId != 0 ? Prefetcher.None : _prefetcher.Open(file.CacheId, reader.Source);
@@ -143,7 +143,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         _files[handle] = new OpenFile(n, file, reader, backingId != 0, pin, prefetch);
 
         // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
-        var openFlags = n.Revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        var openFlags = revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
         return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags, backingId));
     }
 

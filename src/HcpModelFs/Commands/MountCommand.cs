@@ -3,11 +3,11 @@ using HcpModelFs.Configuration;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.FileSystem;
-using HcpModelFs.Core.Prefetch;
 using HcpModelFs.Fuse;
 using HcpModelFs.Fuse.Mounting;
 using HcpModelFs.Fuse.Session;
 using HcpModelFs.Hosting;
+using HcpModelFs.Http;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 
@@ -21,9 +21,10 @@ internal static class MountCommand
         var mountPoint = new Argument<string>("mountpoint") { Description = "Where to mount (created if missing), e.g. /models" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
         var cacheSize = new Option<string?>("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+        var serve = new Option<string?>("--serve") { Description = "Also serve the Hub HTTP API on address:port, from the same cache (see `serve`)" };
         var command = new Command("mount", "Mount the model store read-only and serve it until SIGTERM/SIGINT")
         {
-            mountPoint, cacheDir, cacheSize,
+            mountPoint, cacheDir, cacheSize, serve,
         };
         command.SetAction((parse, ct) =>
         {
@@ -43,12 +44,12 @@ internal static class MountCommand
                 };
             }
 
-            return RunAsync(parse.GetValue(mountPoint)!, settings, ct);
+            return RunAsync(parse.GetValue(mountPoint)!, settings, parse.GetValue(serve), ct);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(string mountPoint, DaemonSettings settings, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string mountPoint, DaemonSettings settings, string? serve, CancellationToken cancellationToken)
     {
         using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
         var logger = loggerFactory.CreateLogger("hcpmodelfs");
@@ -56,12 +57,7 @@ internal static class MountCommand
 
         using var services = new ModelServices(settings, loggerFactory);
         var cache = services.Cache;
-        using var prefetcher = new Prefetcher(cache, new PrefetchOptions
-        {
-            MaxInFlight = settings.PrefetchInFlight,
-            // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
-            MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
-        }, loggerFactory.CreateLogger<Prefetcher>());
+        using var prefetcher = HttpServing.CreatePrefetcher(settings, cache, loggerFactory);
         var fileSystem = new ModelFileSystem(
             services.Catalog, cache, new StoreBlockSource(services.Store), prefetcher,
             new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough },
@@ -87,15 +83,37 @@ internal static class MountCommand
             return 1;
         }
 
+        // The HTTP door shares catalog, cache, ingest and prefetcher with the mount: one fetch per block across both.
+        HubEndpoint? endpoint = null;
+        if (serve is not null)
+        {
+            try
+            {
+                endpoint = await HttpServing.StartAsync(settings, serve, services, prefetcher, loggerFactory, cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The endpoint logged why (one line); the mount does not outlive a failed --serve.
+                await session.StopAsync();
+                return 1;
+            }
+        }
+
         DaemonLog.Serving(logger, session.MountPoint, services.Store.Name, settings.CacheDirectory,
             settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
-        SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint);
+        SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint + (endpoint is null ? string.Empty : " and " + endpoint.Address));
 
         var ended = await Task.WhenAny(shutdown.Task, session.Completion);
         SystemdNotifier.Notify("STOPPING=1");
         if (ended == shutdown.Task)
         {
             DaemonLog.Stopping(logger, (await shutdown.Task).ToString());
+        }
+
+        if (endpoint is not null)
+        {
+            await endpoint.StopAsync(TimeSpan.FromSeconds(5));
+            await endpoint.DisposeAsync();
         }
 
         await session.StopAsync();
@@ -107,7 +125,7 @@ internal static class MountCommand
     /// connection, which otherwise land on the first reader (nearly a second of first-byte latency). A store that is
     /// down does not stop the mount: readers then get EIO until it is back.
     /// </summary>
-    private static async Task WarmUpAsync(IModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
+    internal static async Task WarmUpAsync(IModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {

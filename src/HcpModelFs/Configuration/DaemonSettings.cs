@@ -52,4 +52,16 @@ internal sealed record DaemonSettings
     public TimeSpan IngestPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     public int IngestPartsInFlight { get; init; } = 8;
+
+    /// <summary>Address of the Hub-compatible HTTP endpoint (HCPMODELFS_HTTP_LISTEN; `serve --listen` wins).</summary>
+    public string HttpListen { get; init; } = "127.0.0.1:8080";
+
+    /// <summary>File of bearer tokens clients must present, one a line (HCPMODELFS_HTTP_TOKENS_FILE); null = open.</summary>
+    public string? HttpTokensFile { get; init; }
+
+    /// <summary>Public URL of the endpoint for absolute links (HCPMODELFS_HTTP_PUBLIC_URL); null = the request's Host.</summary>
+    public Uri? HttpPublicUrl { get; init; }
+
+    /// <summary>Tree entries per page (HCPMODELFS_HTTP_TREE_PAGE_SIZE, default 1000 as the Hub).</summary>
+    public int HttpTreePageSize { get; init; } = 1000;
 }

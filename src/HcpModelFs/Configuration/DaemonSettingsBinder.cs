@@ -82,6 +82,18 @@ internal static class DaemonSettingsBinder
             LogLevel = Get("HCPMODELFS_LOG_LEVEL") ?? "Information",
             LogFormat = Get("HCPMODELFS_LOG_FORMAT"),
             AllowOther = Get("HCPMODELFS_ALLOW_OTHER") is not ("0" or "false"),
+            HttpListen = Get("HCPMODELFS_HTTP_LISTEN") ?? "127.0.0.1:8080",
+            HttpTokensFile = Get("HCPMODELFS_HTTP_TOKENS_FILE"),
+            HttpPublicUrl = Get("HCPMODELFS_HTTP_PUBLIC_URL") is { } url
+                ? Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                    ? u
+                    : throw new FormatException("HCPMODELFS_HTTP_PUBLIC_URL must be an absolute http(s) URL")
+                : null,
+            HttpTreePageSize = Get("HCPMODELFS_HTTP_TREE_PAGE_SIZE") is { } page
+                ? int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var ps) && ps is >= 1 and <= 10000
+                    ? ps
+                    : throw new FormatException("HCPMODELFS_HTTP_TREE_PAGE_SIZE must be a number from 1 to 10000")
+                : 1000,
         };
     }
 

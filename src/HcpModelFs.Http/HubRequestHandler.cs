@@ -1,0 +1,713 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.FileSystem;
+using HcpModelFs.Core.Ingest;
+using HcpModelFs.Core.Naming;
+using HcpModelFs.Core.Prefetch;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace HcpModelFs.Http;
+
+/*
+ * The Hub's read API over the catalog and the block cache (hf-hub-protocol.md §2, §3, §5). One handler, no routing
+ * framework: routes are found by their literal markers in the raw target (see HubRoute). Names, revisions and paths are
+ * validated before any store or Hub request; everything a client can get wrong is a Hub-style 4xx, never a 500.
+ *
+ * `main` and `HEAD` name the pinned default revision (what the mount shows at /models/org/model); other names resolve
+ * as org/model@rev does on the mount; a 40-hex commit that is the default's is answered from the default without
+ * another lookup (snapshot_download asks revision/main, then everything by that sha).
+ *
+ * File bodies come through FileReader.Open, the same reader rules as the mount (store source, or the running ingest
+ * job of a revision the store lacks, which fails a file that failed its check and serves its end only once verified).
+ * They are copied in chunks that never straddle a cache block, through one pooled buffer per response, starting at the
+ * client's range; large ranges register with the prefetcher as a mount open does, so blocks ahead are fetched in
+ * parallel while the client drains the current one.
+ */
+internal sealed class HubRequestHandler
+{
+    private const string OctetStream = "application/octet-stream";
+    private readonly IModelCatalog _catalog;
+    private readonly IBlockCache _cache;
+    private readonly IBlockSource _store;
+    private readonly IngestCoordinator? _ingest;
+    private readonly Prefetcher? _prefetcher;
+    private readonly HubEndpointOptions _options;
+    private readonly ILogger _logger;
+    private readonly byte[][]? _tokenHashes;
+
+    public HubRequestHandler(IModelCatalog catalog, IBlockCache cache, IBlockSource store, IngestCoordinator? ingest, Prefetcher? prefetcher, HubEndpointOptions options, ILogger logger)
+    {
+        _catalog = catalog;
+        _cache = cache;
+        _store = store;
+        _ingest = ingest;
+        _prefetcher = prefetcher;
+        _options = options;
+        _logger = logger;
+        _tokenHashes = options.AllowedTokens?.Select(Hash).ToArray();
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = query < 0 ? raw : raw[..query];
+        if (!rawPath.StartsWith('/'))
+        {
+            // Absolute-form target (a proxy-style request): only its path matters here.
+            rawPath = context.Request.Path.Value ?? "/";
+        }
+
+        var route = HubRoute.Parse(rawPath);
+        var state = new RequestState(context, route, rawPath);
+        context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+        try
+        {
+            await DispatchAsync(state);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            await FailAsync(state, ex);
+        }
+        finally
+        {
+            var status = context.Response.StatusCode;
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var tags = new TagList { { "route", route.Name }, { "status", status } };
+            HttpMetrics.Requests.Add(1, tags);
+            HttpMetrics.Duration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("route", route.Name));
+            HttpLog.Request(_logger, context.Request.Method, route.Name, rawPath, status, state.BodyBytes, (long)elapsed.TotalMilliseconds);
+        }
+    }
+
+    private async Task DispatchAsync(RequestState s)
+    {
+        var method = s.Context.Request.Method;
+        if (!Authorize(s, out var refusal))
+        {
+            await WriteErrorAsync(s, refusal);
+            return;
+        }
+
+        switch (s.Route.Kind)
+        {
+            case HubRouteKind.WhoAmI when HttpMethods.IsGet(method):
+                await WhoAmIAsync(s);
+                return;
+            case HubRouteKind.ModelInfo or HubRouteKind.Tree or HubRouteKind.Refs when HttpMethods.IsGet(method):
+            case HubRouteKind.PathsInfo when HttpMethods.IsPost(method):
+            case HubRouteKind.Resolve when HttpMethods.IsGet(method) || HttpMethods.IsHead(method):
+                break;
+            case HubRouteKind.OtherRepoType:
+                await WriteErrorAsync(s, new HubError(404, "RepoNotFound", "Only models are served by this mirror."));
+                return;
+            case HubRouteKind.Unknown or HubRouteKind.WhoAmI:
+                await WriteErrorAsync(s, new HubError(404, null, "Not Found"));
+                return;
+            default:
+                await WriteErrorAsync(s, new HubError(405, null, "Method not allowed"));
+                return;
+        }
+
+        if (s.Route.BadRepoId)
+        {
+            await WriteErrorAsync(s, HubError.BadRequest("Invalid repo id: the id must not be URL-encoded."));
+            return;
+        }
+
+        var revision = await ResolveAsync(s);
+        if (revision is null)
+        {
+            return;
+        }
+
+        switch (s.Route.Kind)
+        {
+            case HubRouteKind.ModelInfo:
+                await ModelInfoAsync(s, revision);
+                break;
+            case HubRouteKind.Tree:
+                await TreeAsync(s, revision);
+                break;
+            case HubRouteKind.PathsInfo:
+                await PathsInfoAsync(s, revision);
+                break;
+            case HubRouteKind.Refs:
+                await RefsAsync(s, revision);
+                break;
+            default:
+                await ResolveFileAsync(s, revision);
+                break;
+        }
+    }
+
+    /// <summary>The revision the request names, or null once an error has been answered.</summary>
+    private async Task<ModelRevision?> ResolveAsync(RequestState s)
+    {
+        var r = s.Route;
+        var ct = s.Context.RequestAborted;
+        var asked = r.Revision ?? "main";
+        if (r.Org is null || !ModelName.IsValid(r.Org) || r.Model is null || !ModelName.IsValid(r.Model))
+        {
+            // Legacy one-segment ids have no home in the store (org/model); invalid names never reach the store.
+            await WriteErrorAsync(s, HubError.RepoNotFound(s.HasAuthorization));
+            return null;
+        }
+
+        var isDefault = asked is "main" or "HEAD";
+        var fallback = await _catalog.ResolveAsync(r.Org, r.Model, null, ct);
+        if (isDefault || (fallback is not null && ModelName.IsCommitSha(asked) && FileIdentity.CommitOf(fallback) == asked))
+        {
+            if (fallback is null)
+            {
+                await WriteErrorAsync(s, HubError.RepoNotFound(s.HasAuthorization));
+            }
+
+            return Looked(fallback);
+        }
+
+        var named = ModelName.IsValidRevision(asked) ? await _catalog.ResolveAsync(r.Org, r.Model, asked, ct) : null;
+        if (named is null)
+        {
+            await WriteErrorAsync(s, fallback is null ? HubError.RepoNotFound(s.HasAuthorization) : HubError.RevisionNotFound(asked));
+        }
+
+        return Looked(named);
+    }
+
+    /// <summary>The ingest policy's "lookup" trigger: metadata of a model from the Hub starts its ingest.</summary>
+    private ModelRevision? Looked(ModelRevision? revision)
+    {
+        if (revision?.Hub is not null && _options.StartIngestOnLookup)
+        {
+            _ingest?.Start(revision);
+        }
+
+        return revision;
+    }
+
+    private static async Task ModelInfoAsync(RequestState s, ModelRevision revision)
+    {
+        var blobs = s.Context.Request.Query["blobs"] is var b && (b == "true" || b == "1");
+        await WriteJsonAsync(s, 200, w => HubJson.ModelInfo(w, revision, blobs));
+    }
+
+    private async Task TreeAsync(RequestState s, ModelRevision revision)
+    {
+        var q = s.Context.Request.Query;
+        var recursive = q["recursive"] is var rv && (rv == "true" || rv == "1" || rv == "True");
+        var expand = q["expand"] is var ev && (ev == "true" || ev == "1" || ev == "True");
+        var path = s.Route.Path;
+        var dir = path.Length == 0 ? revision.Root : RelativePath.IsValid(path) ? revision.FindDirectory(path) : null;
+        if (dir is null)
+        {
+            await WriteErrorAsync(s, HubError.EntryNotFound(path, s.Route.Revision ?? "main"), FileIdentity.CommitOf(revision));
+            return;
+        }
+
+        var pageSize = Math.Max(1, expand ? _options.TreeExpandPageSize : _options.TreePageSize);
+        var start = 0;
+        if (q["cursor"].ToString() is { Length: > 0 } cursor && !TryDecodeCursor(cursor, out start))
+        {
+            await WriteErrorAsync(s, HubError.BadRequest("Invalid cursor"));
+            return;
+        }
+
+        var page = HubJson.Tree(dir, recursive).Skip(start).Take(pageSize + 1).ToList();
+        if (page.Count > pageSize)
+        {
+            page.RemoveAt(pageSize);
+            var next = new StringBuilder(BaseUrl(s)).Append(s.RawPath).Append("?recursive=").Append(recursive ? "true" : "false")
+                .Append("&expand=").Append(expand ? "true" : "false").Append("&cursor=").Append(EncodeCursor(start + pageSize));
+            // Absolute, with a space before rel: the JS client's regex accepts nothing else (spec §2.2).
+            s.Context.Response.Headers["Link"] = $"<{next}>; rel=\"next\"";
+        }
+
+        await WriteJsonAsync(s, 200, w =>
+        {
+            w.WriteStartArray();
+            foreach (var entry in page)
+            {
+                HubJson.Entry(w, revision, entry, expand);
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    private static async Task PathsInfoAsync(RequestState s, ModelRevision revision)
+    {
+        var request = s.Context.Request;
+        var paths = new List<string>();
+        var expand = false;
+        try
+        {
+            if (request.HasFormContentType)
+            {
+                // huggingface_hub sends a form: paths=a&paths=b&expand=false.
+                var form = await request.ReadFormAsync(s.Context.RequestAborted);
+                paths.AddRange(form["paths"].Where(p => p is not null)!);
+                expand = form["expand"] is var e && (e == "true" || e == "True" || e == "1");
+            }
+            else
+            {
+                // @huggingface/hub sends JSON: {"paths": [...], "expand": bool}.
+                using var doc = await JsonDocument.ParseAsync(request.Body, default, s.Context.RequestAborted);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new JsonException("not an object");
+                }
+
+                if (doc.RootElement.TryGetProperty("paths", out var p))
+                {
+                    if (p.ValueKind == JsonValueKind.String)
+                    {
+                        paths.Add(p.GetString()!);
+                    }
+                    else
+                    {
+                        paths.AddRange(p.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!));
+                    }
+                }
+
+                expand = doc.RootElement.TryGetProperty("expand", out var x) && x.ValueKind == JsonValueKind.True;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or InvalidOperationException or BadHttpRequestException)
+        {
+            await WriteErrorAsync(s, HubError.BadRequest("Malformed paths-info body: expected a form or JSON with 'paths'."));
+            return;
+        }
+
+        var entries = new List<TreeEntry>();
+        foreach (var raw in paths.Distinct(StringComparer.Ordinal))
+        {
+            var path = raw.Trim('/');
+            if (path.Length == 0 || !RelativePath.IsValid(path))
+            {
+                // Unknown paths are left out silently, as the Hub does; unsafe ones are simply unknown.
+                continue;
+            }
+
+            var slash = path.LastIndexOf('/');
+            var parent = slash < 0 ? revision.Root : revision.FindDirectory(path[..slash]);
+            if (parent is null)
+            {
+                continue;
+            }
+
+            var name = path[(slash + 1)..];
+            if (parent.Files.TryGetValue(name, out var file))
+            {
+                entries.Add(new TreeEntry(file.Path, file));
+            }
+            else if (parent.Directories.TryGetValue(name, out var dir))
+            {
+                entries.Add(new TreeEntry(dir.Path, null));
+            }
+        }
+
+        await WriteJsonAsync(s, 200, w =>
+        {
+            w.WriteStartArray();
+            foreach (var entry in entries)
+            {
+                HubJson.Entry(w, revision, entry, expand);
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    private static async Task RefsAsync(RequestState s, ModelRevision revision)
+    {
+        var prs = s.Context.Request.Query["include_prs"] is var p && (p == "1" || p == "true");
+        // The store pins one default revision per model; that is the branch we can name (as `main`).
+        await WriteJsonAsync(s, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("branches");
+            w.WriteStartObject();
+            w.WriteString("name", "main");
+            w.WriteString("ref", "refs/heads/main");
+            w.WriteString("targetCommit", FileIdentity.CommitOf(revision));
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteStartArray("converts");
+            w.WriteEndArray();
+            w.WriteStartArray("tags");
+            w.WriteEndArray();
+            if (prs)
+            {
+                w.WriteStartArray("pullRequests");
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        });
+    }
+
+    private async Task ResolveFileAsync(RequestState s, ModelRevision revision)
+    {
+        var context = s.Context;
+        var response = context.Response;
+        var commit = FileIdentity.CommitOf(revision);
+        var path = s.Route.Path;
+        var file = Find(revision, path);
+        if (file is null)
+        {
+            // With X-Repo-Commit, so huggingface_hub records the miss in its .no_exist cache.
+            await WriteErrorAsync(s, HubError.EntryNotFound(path, s.Route.Revision ?? "main"), commit);
+            return;
+        }
+
+        var id = FileIdentity.Of(revision, file);
+        var headers = response.Headers;
+        headers["X-Repo-Commit"] = commit;
+        headers.ETag = Quote(id.ETag);
+        headers.AcceptRanges = "bytes";
+        if (id.IsLfs)
+        {
+            headers["X-Linked-Etag"] = Quote(id.Sha256!);
+            headers["X-Linked-Size"] = file.Size.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm &&
+            inm.Split(',').Any(t => t.Trim().Replace("W/", string.Empty, StringComparison.Ordinal) == Quote(id.ETag) || t.Trim() == "*"))
+        {
+            response.StatusCode = 304;
+            return;
+        }
+
+        var range = ByteRange.Parse(context.Request.Headers.Range.ToString(), file.Size, out var unsatisfiable);
+        if (unsatisfiable && file.Size == 0)
+        {
+            // No range of an empty file exists, but @huggingface/hub probes every file with bytes=0-0 and reads the
+            // size from Content-Range: the whole (empty) file, with the total it needs, is what lets it proceed.
+            response.StatusCode = 200;
+            response.ContentType = OctetStream;
+            response.ContentLength = 0;
+            headers.ContentRange = "bytes */0";
+            return;
+        }
+
+        if (unsatisfiable)
+        {
+            headers.ContentRange = "bytes */" + file.Size.ToString(CultureInfo.InvariantCulture);
+            await WriteErrorAsync(s, new HubError(416, null, $"Range {context.Request.Headers.Range} not satisfiable for a file of {file.Size} bytes"), commit);
+            return;
+        }
+
+        var start = range?.Start ?? 0;
+        var length = range?.Length ?? file.Size;
+        response.StatusCode = range is null ? 200 : 206;
+        response.ContentType = OctetStream;
+        response.ContentLength = length;
+        if (range is { } r)
+        {
+            headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {r.Start}-{r.End}/{file.Size}");
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method) || length == 0)
+        {
+            return;
+        }
+
+        var reader = FileReader.Open(revision, file, _cache, _store, _ingest);
+        await StreamAsync(s, reader, start, length);
+    }
+
+    private async Task StreamAsync(RequestState s, FileReader reader, long start, long length)
+    {
+        var ct = s.Context.RequestAborted;
+        var fileId = reader.Id;
+        var blockSize = _cache.BlockSize;
+        using var pin = _cache.Pin(fileId);
+        // A range within one block needs no read-ahead (the JS client's 0-0 probe must not start a whole-file fetch).
+        using var prefetch = _prefetcher is not null && length > blockSize ? _prefetcher.Open(fileId, reader.Source) : Prefetcher.None;
+        var hit = _cache.FirstMissingBlock(fileId, start / blockSize, ((start + length - 1) / blockSize) + 1) < 0;
+        HttpMetrics.ResolveCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+        var chunk = Math.Min(blockSize, Math.Max(64 * 1024, _options.ChunkBytes));
+        // Two pooled buffers: the next chunk is read from the cache while the current one drains to the socket, so
+        // disk (or store) and network overlap as the kernel's readahead overlaps them for the mount.
+        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(chunk), ArrayPool<byte>.Shared.Rent(chunk)];
+        var body = s.Context.Response.Body;
+        var end = start + length;
+        Task<int>? pending = null;
+        try
+        {
+            var position = start;
+            var n = ChunkAt(position);
+            pending = ReadChunkAsync(position, 0, n);
+            for (var i = 0; position < end; i++)
+            {
+                int got;
+                try
+                {
+                    got = await pending!;
+                    pending = null;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && s.BodyBytes > 0)
+                {
+                    pending = null;
+                    // Headers and part of the body are out: the only honest signal left is a broken connection.
+                    HttpLog.AbortedMidBody(_logger, s.Context.Request.Method, s.Route.Name, s.RawPath, s.BodyBytes, HubError.Kind(ex), ex.Message);
+                    s.Context.Abort();
+                    return;
+                }
+
+                if (got != n)
+                {
+                    throw new IOException($"short read of {fileId.Key} at {position}: {got} of {n} bytes");
+                }
+
+                var current = buffers[i & 1];
+                var next = position + n;
+                var nextLength = next < end ? ChunkAt(next) : 0;
+                if (nextLength > 0)
+                {
+                    pending = ReadChunkAsync(next, (i + 1) & 1, nextLength);
+                }
+
+                await body.WriteAsync(current.AsMemory(0, n), ct);
+                s.BodyBytes += n;
+                HttpMetrics.ResponseBytes.Add(n, new KeyValuePair<string, object?>("route", s.Route.Name));
+                position = next;
+                n = nextLength;
+            }
+        }
+        finally
+        {
+            if (pending is not null)
+            {
+                // A read still filling a buffer must end before the buffer goes back to the pool.
+                try
+                {
+                    await pending;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // The response already failed; this read's outcome no longer matters.
+                }
+            }
+
+            ArrayPool<byte>.Shared.Return(buffers[0]);
+            ArrayPool<byte>.Shared.Return(buffers[1]);
+        }
+
+        // The largest chunk at position that stays inside one block and the range.
+        int ChunkAt(long position)
+        {
+            var blockEnd = ((position / blockSize) + 1) * blockSize;
+            return (int)Math.Min(Math.Min(chunk, end - position), blockEnd - position);
+        }
+
+        async Task<int> ReadChunkAsync(long position, int buffer, int count)
+        {
+            _prefetcher?.OnRead(fileId, position, count);
+            return await reader.ReadAsync(position, buffers[buffer].AsMemory(0, count), ct);
+        }
+    }
+
+    private static RevisionFile? Find(ModelRevision revision, string path)
+    {
+        if (!RelativePath.IsValid(path))
+        {
+            return null;
+        }
+
+        var slash = path.LastIndexOf('/');
+        var dir = slash < 0 ? revision.Root : revision.FindDirectory(path[..slash]);
+        return dir is not null && dir.Files.TryGetValue(path[(slash + 1)..], out var file) ? file : null;
+    }
+
+    private static async Task WhoAmIAsync(RequestState s)
+    {
+        if (!s.HasAuthorization)
+        {
+            await WriteErrorAsync(s, new HubError(401, null, "Invalid user token"));
+            return;
+        }
+
+        // A read-only identity for whoever holds an accepted token; nothing about the daemon's own Hub token.
+        await WriteJsonAsync(s, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "user");
+            w.WriteString("id", HubJson.ObjectId("hcpmodelfs-client"));
+            w.WriteString("name", "hcpmodelfs");
+            w.WriteString("fullname", "HcpModelFs mirror client");
+            w.WriteNull("email");
+            w.WriteBoolean("emailVerified", false);
+            w.WriteBoolean("canPay", false);
+            w.WriteBoolean("isPro", false);
+            w.WriteString("avatarUrl", string.Empty);
+            w.WriteStartArray("orgs");
+            w.WriteEndArray();
+            w.WriteStartObject("auth");
+            w.WriteString("type", "access_token");
+            w.WriteStartObject("accessToken");
+            w.WriteString("displayName", "hcpmodelfs");
+            w.WriteString("role", "read");
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+    }
+
+    private bool Authorize(RequestState s, out HubError refusal)
+    {
+        refusal = null!;
+        var header = s.Context.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        s.HasAuthorization = !string.IsNullOrEmpty(token);
+        if (_tokenHashes is null)
+        {
+            return true;
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            HttpLog.Unauthorized(_logger, "no bearer token");
+            // As the Hub answers an anonymous request for a private repo.
+            refusal = new HubError(401, "RepoNotFound", "Repository not found");
+            return false;
+        }
+
+        var hash = Hash(token);
+        var match = false;
+        foreach (var allowed in _tokenHashes)
+        {
+            // Fixed-time over every entry: timing tells nothing about which token, or how much of one, matched.
+            match |= CryptographicOperations.FixedTimeEquals(hash, allowed);
+        }
+
+        if (!match)
+        {
+            HttpLog.Unauthorized(_logger, "bearer token not in the allowed list");
+            refusal = new HubError(401, null, "Invalid credentials in Authorization header");
+        }
+
+        return match;
+    }
+
+    private async Task FailAsync(RequestState s, Exception ex)
+    {
+        var error = HubError.From(ex, s.Route.Path, s.Route.Revision ?? "main");
+        if (error is null)
+        {
+            HttpLog.Unexpected(_logger, ex, s.Context.Request.Method, s.Route.Name, s.RawPath);
+            error = new HubError(500, null, "Internal error");
+        }
+        else
+        {
+            HttpLog.RequestFailed(_logger, s.Context.Request.Method, s.Route.Name, s.RawPath, HubError.Kind(ex), error.Status, ex.Message);
+        }
+
+        if (s.Context.Response.HasStarted)
+        {
+            s.Context.Abort();
+            return;
+        }
+
+        s.Context.Response.Headers.Remove("Content-Range");
+        s.Context.Response.Headers.Remove("X-Linked-Etag");
+        s.Context.Response.Headers.Remove("X-Linked-Size");
+        s.Context.Response.Headers.ETag = default;
+        await WriteErrorAsync(s, error);
+    }
+
+    private static async Task WriteErrorAsync(RequestState s, HubError error, string? commit = null)
+    {
+        var response = s.Context.Response;
+        response.StatusCode = error.Status;
+        if (error.Code is not null)
+        {
+            response.Headers["X-Error-Code"] = error.Code;
+        }
+
+        // Header values must be ASCII; HEAD answers carry the message only here.
+        response.Headers["X-Error-Message"] = Ascii(error.Message);
+        if (commit is not null)
+        {
+            response.Headers["X-Repo-Commit"] = commit;
+        }
+
+        var body = HubJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error", error.Message);
+            w.WriteEndObject();
+        });
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(s.Context.Request.Method))
+        {
+            await response.Body.WriteAsync(body, s.Context.RequestAborted);
+        }
+    }
+
+    private static async Task WriteJsonAsync(RequestState s, int status, Action<Utf8JsonWriter> write)
+    {
+        var body = HubJson.Write(write);
+        var response = s.Context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, s.Context.RequestAborted);
+    }
+
+    private string BaseUrl(RequestState s) =>
+        _options.PublicUrl is { } url ? url.GetLeftPart(UriPartial.Authority) : $"{s.Context.Request.Scheme}://{s.Context.Request.Host}";
+
+    private static string EncodeCursor(int index) =>
+        Convert.ToBase64String(Encoding.ASCII.GetBytes("i" + index.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static bool TryDecodeCursor(string cursor, out int index)
+    {
+        index = 0;
+        try
+        {
+            var text = cursor.Replace('-', '+').Replace('_', '/');
+            text = text.PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '=');
+            var decoded = Encoding.ASCII.GetString(Convert.FromBase64String(text));
+            return decoded.StartsWith('i') && int.TryParse(decoded.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out index);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static string Quote(string etag) => "\"" + etag + "\"";
+
+    private static string Ascii(string text) => string.Concat(text.Select(c => c is >= ' ' and <= '~' ? c : '?'));
+
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    private sealed class RequestState(HttpContext context, HubRoute route, string rawPath)
+    {
+        public HttpContext Context { get; } = context;
+
+        public HubRoute Route { get; } = route;
+
+        public string RawPath { get; } = rawPath;
+
+        public bool HasAuthorization { get; set; }
+
+        public long BodyBytes { get; set; }
+    }
+}

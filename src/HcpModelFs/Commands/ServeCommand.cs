@@ -1,0 +1,72 @@
+using System.CommandLine;
+using HcpModelFs.Configuration;
+using HcpModelFs.Hosting;
+
+namespace HcpModelFs.Commands;
+
+/// <summary>`hcpmodelfs serve`: the Hub-compatible HTTP endpoint alone (no mount) until SIGTERM/SIGINT.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(Option<string?> envFile)
+    {
+        var listen = new Option<string?>("--listen") { Description = "address:port to listen on (HCPMODELFS_HTTP_LISTEN, default 127.0.0.1:8080; port 0 = any free port)" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
+        var cacheSize = new Option<string?>("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+        var command = new Command("serve", "Serve the model store over the Hugging Face Hub HTTP API (HF_ENDPOINT=http://host:port) until SIGTERM/SIGINT")
+        {
+            listen, cacheDir, cacheSize,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var settings = DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile));
+            if (parse.GetValue(cacheDir) is { } dir)
+            {
+                settings = settings with { CacheDirectory = dir };
+            }
+
+            if (parse.GetValue(cacheSize) is { } size)
+            {
+                settings = settings with
+                {
+                    CacheMaxBytes = ByteSize.TryParse(size, out var bytes) && bytes > 0
+                        ? bytes
+                        : throw new FormatException("--cache-max-size must be a size such as 200GiB"),
+                };
+            }
+
+            return RunAsync(settings, parse.GetValue(listen) ?? settings.HttpListen, ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(DaemonSettings settings, string listen, CancellationToken cancellationToken)
+    {
+        using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
+        var logger = loggerFactory.CreateLogger("hcpmodelfs");
+        using var shutdown = new ShutdownSignal();
+        using var services = new ModelServices(settings, loggerFactory);
+        using var prefetcher = HttpServing.CreatePrefetcher(settings, services.Cache, loggerFactory);
+        await MountCommand.WarmUpAsync(services.Catalog, logger, cancellationToken);
+
+        Http.HubEndpoint endpoint;
+        try
+        {
+            endpoint = await HttpServing.StartAsync(settings, listen, services, prefetcher, loggerFactory, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // Address in use, or not ours to bind: the endpoint logged it (one line); exit 1.
+            return 1;
+        }
+
+        await using (endpoint)
+        {
+            SystemdNotifier.Notify("READY=1\nSTATUS=serving " + endpoint.Address);
+            DaemonLog.Stopping(logger, (await shutdown.Task).ToString());
+            SystemdNotifier.Notify("STOPPING=1");
+            await endpoint.StopAsync(TimeSpan.FromSeconds(5));
+        }
+
+        return 0;
+    }
+}
