@@ -19,30 +19,15 @@ internal static class MountCommand
     public static Command Create(Option<string?> envFile)
     {
         var mountPoint = new Argument<string>("mountpoint") { Description = "Where to mount (created if missing), e.g. /models" };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
-        var cacheSize = new Option<string?>("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+        var cache = new CacheOptions();
         var serve = new Option<string?>("--serve") { Description = "Also serve the Hub HTTP API on address:port, from the same cache (see `serve`)" };
         var command = new Command("mount", "Mount the model store read-only and serve it until SIGTERM/SIGINT")
         {
-            mountPoint, cacheDir, cacheSize, serve,
+            mountPoint, cache.Directory, cache.MaxSize, serve,
         };
         command.SetAction((parse, ct) =>
         {
-            var settings = DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile));
-            if (parse.GetValue(cacheDir) is { } dir)
-            {
-                settings = settings with { CacheDirectory = dir };
-            }
-
-            if (parse.GetValue(cacheSize) is { } size)
-            {
-                settings = settings with
-                {
-                    CacheMaxBytes = ByteSize.TryParse(size, out var bytes) && bytes > 0
-                        ? bytes
-                        : throw new FormatException("--cache-max-size must be a size such as 200GiB"),
-                };
-            }
+            var settings = cache.Apply(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse);
 
             return RunAsync(parse.GetValue(mountPoint)!, settings, parse.GetValue(serve), ct);
         });

@@ -10,29 +10,14 @@ internal static class ServeCommand
     public static Command Create(Option<string?> envFile)
     {
         var listen = new Option<string?>("--listen") { Description = "address:port to listen on (HCPMODELFS_HTTP_LISTEN, default 127.0.0.1:8080; port 0 = any free port)" };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
-        var cacheSize = new Option<string?>("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+        var cache = new CacheOptions();
         var command = new Command("serve", "Serve the model store over the Hugging Face Hub HTTP API (HF_ENDPOINT=http://host:port) until SIGTERM/SIGINT")
         {
-            listen, cacheDir, cacheSize,
+            listen, cache.Directory, cache.MaxSize,
         };
         command.SetAction((parse, ct) =>
         {
-            var settings = DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile));
-            if (parse.GetValue(cacheDir) is { } dir)
-            {
-                settings = settings with { CacheDirectory = dir };
-            }
-
-            if (parse.GetValue(cacheSize) is { } size)
-            {
-                settings = settings with
-                {
-                    CacheMaxBytes = ByteSize.TryParse(size, out var bytes) && bytes > 0
-                        ? bytes
-                        : throw new FormatException("--cache-max-size must be a size such as 200GiB"),
-                };
-            }
+            var settings = cache.Apply(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse);
 
             return RunAsync(settings, parse.GetValue(listen) ?? settings.HttpListen, ct);
         });

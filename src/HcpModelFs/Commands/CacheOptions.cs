@@ -1,0 +1,33 @@
+using System.CommandLine;
+using HcpModelFs.Configuration;
+
+namespace HcpModelFs.Commands;
+
+/// <summary>`--cache-dir` and `--cache-max-size`, shared by the commands that run a cache (`mount`, `serve`).</summary>
+internal sealed class CacheOptions
+{
+    public Option<string?> Directory { get; } = new("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
+
+    public Option<string?> MaxSize { get; } = new("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
+
+    /// <summary>The settings with the flags applied over them (flags win over the environment).</summary>
+    public DaemonSettings Apply(DaemonSettings settings, ParseResult parse)
+    {
+        if (parse.GetValue(Directory) is { } dir)
+        {
+            settings = settings with { CacheDirectory = dir };
+        }
+
+        if (parse.GetValue(MaxSize) is { } size)
+        {
+            settings = settings with
+            {
+                CacheMaxBytes = ByteSize.TryParse(size, out var bytes) && bytes > 0
+                    ? bytes
+                    : throw new FormatException("--cache-max-size must be a size such as 200GiB"),
+            };
+        }
+
+        return settings;
+    }
+}
