@@ -33,7 +33,9 @@ to_bytes() {
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    # Below the kernel's ephemeral range (32768+ by default): radosgw connects out to the mon and OSD before it binds
+    # its frontend, and such a connection once took the very port chosen for it ("Address already in use").
+    p=$(( 10000 + RANDOM % 22000 ))
     # Free = nothing accepts on it (bash's /dev/tcp; no iproute2 needed) and we have not handed it out already.
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! grep -qx "$p" "$DIR/ports" 2>/dev/null; then
       echo "$p" >>"$DIR/ports"
