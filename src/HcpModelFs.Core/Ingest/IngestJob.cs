@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.Security.Cryptography;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Hub;
@@ -41,12 +39,14 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Action<IngestJob> _onCommitted;
-    private readonly Dictionary<string, FileState> _byKey = new(StringComparer.Ordinal);
-    private readonly FileState[] _files;
+    private readonly Dictionary<string, IngestFileState> _byKey = new(StringComparer.Ordinal);
+    private readonly IngestFileState[] _files;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _stopToken;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HubBlockSource _hubSource;
+    private readonly IngestVerifier _verifier;
+    private readonly IngestUploader _uploader;
     private int _started;
     private volatile bool _committed;
     private long _bytesStored;
@@ -76,9 +76,11 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _logger = logger;
         _time = time;
         _onCommitted = onCommitted;
-        _hubSource = new HubBlockSource(this);
         _stopToken = _stop.Token;
-        var files = new List<FileState>();
+        _hubSource = new HubBlockSource(this);
+        _verifier = new IngestVerifier(cache, _hubSource, Name, logger, _stopToken);
+        _uploader = new IngestUploader(store, options.PartsInFlight, partSlots, _verifier);
+        var files = new List<IngestFileState>();
         Collect(revision.Root, files);
         _files = [.. files];
         foreach (var file in _files)
@@ -147,7 +149,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
             return Task.CompletedTask;
         }
 
-        return state.Verify(() => VerifyAsync(state)).WaitAsync(cancellationToken);
+        return state.Verify(() => _verifier.VerifyAsync(state)).WaitAsync(cancellationToken);
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -335,7 +337,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         }
     }
 
-    private async Task StoreFileAsync(FileState file, CancellationToken ct)
+    private async Task StoreFileAsync(IngestFileState file, CancellationToken ct)
     {
         if (file.ETag is not null)
         {
@@ -354,14 +356,14 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 throw new IngestFailedException($"{key} exists in the store with {existing.Size} bytes, the Hub says {size}; it cannot be overwritten.");
             }
 
-            file.Sha256 = file.Hub.LfsSha256 ?? await file.Verify(() => VerifyAsync(file)).WaitAsync(ct);
+            file.Sha256 = file.Hub.LfsSha256 ?? await file.Verify(() => _verifier.VerifyAsync(file)).WaitAsync(ct);
             file.Complete(existing.ETag);
             Interlocked.Add(ref _bytesStored, size);
             return;
         }
 
-        var verified = file.Verify(() => VerifyAsync(file));
-        var partSize = PartSizeFor(size, _cache.BlockSize);
+        var verified = file.Verify(() => _verifier.VerifyAsync(file));
+        var partSize = IngestUploader.PartSizeFor(size, _cache.BlockSize);
         ObjectInfo info;
         if (size <= partSize)
         {
@@ -371,7 +373,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 await _partSlots.WaitAsync(ct);
                 try
                 {
-                    await ReadThroughCacheAsync(file, 0, buffer.AsMemory(0, (int)size), ct);
+                    await _verifier.ReadAsync(file, 0, buffer.AsMemory(0, (int)size), ct);
                 }
                 finally
                 {
@@ -379,7 +381,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 }
 
                 file.Sha256 = await verified.WaitAsync(ct);
-                info = await PutOnceAsync(key, buffer.AsMemory(0, (int)size), ct);
+                info = await _uploader.PutOnceAsync(key, buffer.AsMemory(0, (int)size), ct);
             }
             finally
             {
@@ -390,7 +392,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         }
         else
         {
-            info = await UploadMultipartAsync(file, partSize, verified, ct);
+            info = await _uploader.UploadMultipartAsync(file, partSize, verified, ct);
         }
 
         if (info.Size != size)
@@ -406,147 +408,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
         IngestLog.FileStored(_logger, Name, file.File.Path, size, size / seconds / 1e6);
     }
 
-    private async Task<ObjectInfo> UploadMultipartAsync(FileState file, long partSize, Task<string> verified, CancellationToken ct)
-    {
-        var key = file.File.CacheId.Key;
-        var size = file.File.Size;
-        var count = (int)((size + partSize - 1) / partSize);
-        var uploadId = await _store.CreateMultipartAsync(key, ct);
-        try
-        {
-            var parts = new PartETag[count];
-            file.ResetProgress();
-            await Parallel.ForEachAsync(
-                Enumerable.Range(0, count),
-                new ParallelOptions { MaxDegreeOfParallelism = _options.PartsInFlight, CancellationToken = ct },
-                async (index, token) =>
-                {
-                    var offset = index * partSize;
-                    var length = (int)Math.Min(partSize, size - offset);
-                    await _partSlots.WaitAsync(token);
-                    var buffer = ArrayPool<byte>.Shared.Rent(length);
-                    try
-                    {
-                        await ReadThroughCacheAsync(file, offset, buffer.AsMemory(0, length), token);
-                        parts[index] = await _store.UploadPartAsync(key, uploadId, index + 1, buffer.AsMemory(0, length), token);
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        _partSlots.Release();
-                    }
-
-                    file.AddProgress(length);
-                });
-
-            // The commit of this object waits for the in-order hash: wrong bytes never become a complete object.
-            file.Sha256 = await verified.WaitAsync(ct);
-            try
-            {
-                return await _store.CompleteMultipartAsync(key, uploadId, parts, ct);
-            }
-            catch (StoreException ex) when (ex.Kind == StoreErrorKind.AlreadyExists)
-            {
-                return await ExistingOfSizeAsync(key, size, ex, ct);
-            }
-        }
-        catch
-        {
-            try
-            {
-                await _store.AbortMultipartAsync(key, uploadId, CancellationToken.None);
-            }
-            catch (StoreException)
-            {
-                // The next holder aborts what is left over.
-            }
-
-            throw;
-        }
-    }
-
-    private async Task<ObjectInfo> PutOnceAsync(string key, ReadOnlyMemory<byte> content, CancellationToken ct)
-    {
-        try
-        {
-            return await _store.PutAsync(key, content, ct);
-        }
-        catch (StoreException ex) when (ex.Kind == StoreErrorKind.AlreadyExists)
-        {
-            // HCP: another writer (a previous holder) completed it first; its content is fixed by the commit.
-            return await ExistingOfSizeAsync(key, content.Length, ex, ct);
-        }
-    }
-
-    private async Task<ObjectInfo> ExistingOfSizeAsync(string key, long size, StoreException refusal, CancellationToken ct)
-    {
-        var existing = await _store.HeadAsync(key, ct);
-        return existing is not null && existing.Size == size ? existing : throw refusal;
-    }
-
-    private async Task ReadThroughCacheAsync(FileState file, long offset, Memory<byte> destination, CancellationToken ct)
-    {
-        var read = await _cache.ReadAsync(file.File.CacheId, offset, destination, _hubSource, ct);
-        if (read != destination.Length)
-        {
-            throw new IngestFailedException($"{file.File.Path}: read {read} bytes at {offset}, expected {destination.Length}.");
-        }
-    }
-
-    /// <summary>Hashes the file in order through the cache (fetching missing blocks from the Hub) and checks it.</summary>
-    private async Task<string> VerifyAsync(FileState file)
-    {
-        var ct = _stopToken;
-        var id = file.File.CacheId;
-        var blockSize = _cache.BlockSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(blockSize);
-        try
-        {
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            // Regular git files are checked by their blob id: sha1("blob <size>\0" + content). LFS files (the big
-            // ones) need only their sha256: a second hash of every byte would cost CPU the upload needs.
-            using var gitSha1 = file.Hub.LfsSha256 is null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA1) : null;
-            gitSha1?.AppendData(System.Text.Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"blob {id.Size}\0")));
-            // Per-block CRCs go into the manifest, so every later reader checks each block end to end as it fetches it.
-            var crcs = new uint[(id.Size + blockSize - 1) / blockSize];
-            for (long offset = 0; offset < id.Size; offset += blockSize)
-            {
-                var length = (int)Math.Min(blockSize, id.Size - offset);
-                await ReadThroughCacheAsync(file, offset, buffer.AsMemory(0, length), ct);
-                sha256.AppendData(buffer, 0, length);
-                gitSha1?.AppendData(buffer, 0, length);
-                crcs[offset / blockSize] = Crc32C.Compute(buffer.AsSpan(0, length));
-            }
-
-            var actual = Convert.ToHexStringLower(sha256.GetHashAndReset());
-            var blob = gitSha1 is null ? null : Convert.ToHexStringLower(gitSha1.GetHashAndReset());
-            var reason = file.Hub.LfsSha256 is { } expected
-                ? string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase) ? null : $"sha256 {actual}, the Hub says {expected}"
-                : string.Equals(blob, file.Hub.GitOid, StringComparison.OrdinalIgnoreCase) ? null : $"git blob {blob}, the Hub says {file.Hub.GitOid}";
-            if (reason is not null)
-            {
-                IngestLog.Mismatch(_logger, Name, file.File.Path, reason);
-                var failure = new IngestFailedException($"{Name}/{file.File.Path} from the Hub does not match its metadata ({reason}).");
-                file.Failure = failure;
-                throw failure;
-            }
-
-            file.Blocks = BlockChecksums.From(blockSize, crcs);
-            return actual;
-        }
-        catch (HubException ex) when (ex.Kind == HubErrorKind.Integrity)
-        {
-            // The Hub client checks whole-file reads itself: the same verdict, so the same outcome.
-            var failure = new IngestFailedException($"{Name}/{file.File.Path} from the Hub does not match its metadata ({ex.Message}).", ex);
-            file.Failure = failure;
-            throw failure;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     private void MarkCommitted()
     {
         _committed = true;
@@ -554,19 +415,11 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _onCommitted(this);
     }
 
-    /// <summary>Parts are whole blocks (reads through the cache stay aligned), at least 5 MiB (S3's minimum) and at most 10,000 per file.</summary>
-    internal static long PartSizeFor(long size, int blockSize)
-    {
-        var blocks = Math.Max((5L << 20) / blockSize + ((5L << 20) % blockSize == 0 ? 0 : 1), 1);
-        var needed = (size + (10_000L * blockSize) - 1) / (10_000L * blockSize);
-        return Math.Max(blocks, needed) * blockSize;
-    }
-
-    private void Collect(RevisionDirectory directory, List<FileState> files)
+    private void Collect(RevisionDirectory directory, List<IngestFileState> files)
     {
         foreach (var file in directory.Files.Values)
         {
-            files.Add(new FileState(file, _origin.Files[file.Path]));
+            files.Add(new IngestFileState(file, _origin.Files[file.Path]));
         }
 
         foreach (var child in directory.Directories.Values)
@@ -582,59 +435,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
         {
             var state = job._byKey[id.Key];
             return job._hub.ReadRangeAsync(job._origin.Repo, job.Commit, state.File.Path, offset, destination, cancellationToken);
-        }
-    }
-
-    /// <summary>One file's ingest state. Verification runs once (single flight) unless it was interrupted.</summary>
-    private sealed class FileState(RevisionFile file, HubFile hub) : IIngestFileProgress
-    {
-        private readonly Lock _lock = new();
-        private Task<string>? _verify;
-        private long _bytesDone;
-
-        public RevisionFile File { get; } = file;
-
-        public HubFile Hub { get; } = hub;
-
-        public volatile Exception? Failure;
-
-        public string? Sha256 { get; set; }
-
-        /// <summary>Per-block CRC32C, once the in-order pass has checked the file (small LFS files may have none).</summary>
-        public BlockChecksums? Blocks { get; set; }
-
-        public string? ETag { get; private set; }
-
-        public string Path => File.Path;
-
-        public long Size => File.Size;
-
-        public long BytesDone => Interlocked.Read(ref _bytesDone);
-
-        public bool IsStored => ETag is not null;
-
-        public Task<string> Verify(Func<Task<string>> run)
-        {
-            lock (_lock)
-            {
-                // A pass cut short (shutdown, Hub outage) is run again; a mismatch is final.
-                if (_verify is null || _verify.IsCanceled || (_verify.IsFaulted && Failure is null))
-                {
-                    _verify = run();
-                }
-
-                return _verify;
-            }
-        }
-
-        public void AddProgress(long bytes) => Interlocked.Add(ref _bytesDone, bytes);
-
-        public void ResetProgress() => Interlocked.Exchange(ref _bytesDone, 0);
-
-        public void Complete(string etag)
-        {
-            ETag = etag;
-            Interlocked.Exchange(ref _bytesDone, Size);
         }
     }
 
