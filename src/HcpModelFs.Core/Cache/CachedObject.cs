@@ -220,28 +220,14 @@ internal sealed class CachedObject : IDisposable
     /// <summary>Copies from the block's in-memory copy, if it has one; false means read the file.</summary>
     public bool TryCopyResident(long block, int offsetInBlock, Span<byte> destination)
     {
-        var buffer = Volatile.Read(ref _resident[block]);
-        if (buffer is null || !buffer.TryRetain())
+        if (!TryLendResident(block, offsetInBlock, destination.Length, out var lease))
         {
             return false;
         }
 
-        try
-        {
-            // The buffer may have gone back to the pool and come out again for another block before the retain.
-            if (!ReferenceEquals(Volatile.Read(ref _resident[block]), buffer))
-            {
-                return false;
-            }
-
-            buffer.Span.Slice(offsetInBlock, destination.Length).CopyTo(destination);
-            buffer.AddServed(destination.Length);
-            return true;
-        }
-        finally
-        {
-            buffer.Release();
-        }
+        lease.Memory.Span.CopyTo(destination);
+        BlockLease.Release(lease.Owner);
+        return true;
     }
 
     public void Dispose()

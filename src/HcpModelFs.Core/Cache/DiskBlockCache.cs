@@ -380,8 +380,6 @@ public sealed class DiskBlockCache : IBlockCache
         return data;
     }
 
-    private int BlockLength(long size, long block) => (int)Math.Min(_blockSize, size - (block * _blockSize));
-
     private void ValidateBlockIndex(CacheObjectId id, long blockIndex)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(blockIndex);
