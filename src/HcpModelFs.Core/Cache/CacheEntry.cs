@@ -46,8 +46,5 @@ internal sealed class CacheEntry(string stem)
 
     public void Attach(CachedObject loaded) => Volatile.Write(ref _object, loaded);
 
-    /// <summary>True when the block can be pread as is (loaded, present and checked).</summary>
-    public bool IsReadable(long index) => Object is { } o && o.IsReadable(index);
-
     public void CloseFiles() => Object?.Dispose();
 }
