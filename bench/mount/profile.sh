@@ -51,6 +51,9 @@ SHARD=$MNT/bench/model/model-00001-of-00001.safetensors
 
 mount_fresh() { # $1 = extra environment for the daemon
   rm -rf "$SCRATCH/cache"; mkdir -p "$SCRATCH/cache"
+  mount_cached "$1"
+}
+mount_cached() { # $1 = extra environment; the cache directory as it is (a restarted daemon)
   sync; echo 3 > /proc/sys/vm/drop_caches
   env $1 DOTNET_PerfMapEnabled=1 MODEL_CACHE_DIR=$SCRATCH/cache $HCPFS mount "$MNT" 2> "$SCRATCH/daemon.log" &
   DAEMON_PID=$!
@@ -65,6 +68,27 @@ stop_perf() { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; PERF_PID=""; }
 
 # Waits for the whole-file check (and any other background work) to finish too: it is part of a cold read's cost.
 settle() { for _ in $(seq 120); do sleep 0.5; t=$(cpu_ticks "$DAEMON_PID"); [ "$t" = "${last:-}" ] && break; last=$t; done; unset last; }
+
+dd_mbps() { dd if="$1" of=/dev/null bs=1M ${2:-} 2>&1 | tail -1 | awk '{ for (i=1;i<=NF;i++) if ($i=="copied,") printf "%.0f", $1/$(i+1)/1e6 }'; }
+
+# PROFILE_RESTART=N: fill the cache with one cold read, then N times: DISK (the cache file itself, page cache dropped)
+# and `dd` through a freshly restarted daemon on that cache (design §9 row 5 after a restart), with daemon CPU.
+if [ -n "${PROFILE_RESTART:-}" ]; then
+  hz=$(getconf CLK_TCK)
+  mount_fresh ""; dd_mbps "$SHARD" >/dev/null; settle; unmount
+  DATA=$(find "$SCRATCH/cache" -type f -size +100M | head -1)
+  for rep in $(seq "$PROFILE_RESTART"); do
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    disk=$(dd_mbps "$DATA")
+    mount_cached ""
+    t0=$(cpu_ticks "$DAEMON_PID"); mbps=$(dd_mbps "$SHARD"); t1=$(cpu_ticks "$DAEMON_PID")
+    printf 'restart run %s: %5s MB/s  DISK %5s MB/s  ratio %s  daemon CPU %5d ms  load %s\n' "$rep" "$mbps" "$disk" \
+      "$(awk -v a="$mbps" -v b="$disk" 'BEGIN { printf "%.2f", a / b }')" $(( (t1 - t0) * 1000 / hz )) \
+      "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT_DIR/restart.txt" >&2
+    unmount
+  done
+  exit 0
+fi
 
 if [ -n "${PROFILE_AB:-}" ]; then
   hz=$(getconf CLK_TCK)
@@ -101,11 +125,15 @@ perf report -i "$SCRATCH/daemon.data" --no-children --sort dso --stdio -g none >
 perf report -i "$SCRATCH/daemon.data" --children --sort sym --stdio -g none --percent-limit 2 \
   > "$OUT_DIR/daemon-children.txt" 2>/dev/null
 perf report -i "$SCRATCH/daemon.data" --no-children --sort comm --stdio -g none > "$OUT_DIR/daemon-threads.txt" 2>/dev/null
+# Who calls the hot symbols (kernel copies above all: which syscall pays for them).
+perf report -i "$SCRATCH/daemon.data" --no-children --sort sym --stdio -g caller,0.5,callee,function,percent --percent-limit 3 \
+  > "$OUT_DIR/daemon-callers.txt" 2>/dev/null
 hz=$(getconf CLK_TCK)
 echo "daemon CPU: during dd $(( (t1 - t0) * 1000 / hz )) ms, after dd (background) $(( (t2 - t1) * 1000 / hz )) ms" \
   | tee "$OUT_DIR/daemon-cpu.txt" >&2
 unmount
 
+[ -n "${PROFILE_DAEMON_ONLY:-}" ] && exit 0
 echo "== 2: whole machine (perf -a)" >&2
 mount_fresh ""
 perf record -F "$FREQ" -g -a -o "$SCRATCH/all.data" 2> "$SCRATCH/perf2.log" &

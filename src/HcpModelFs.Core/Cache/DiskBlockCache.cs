@@ -178,6 +178,28 @@ public sealed class DiskBlockCache : IBlockCache
     }
 
     /// <inheritdoc />
+    public async ValueTask EnsureReadableAsync(
+        CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(source);
+        ValidateBlockIndex(id, blockIndex);
+        var entry = Acquire(id);
+        try
+        {
+            var data = EnsureLoaded(entry);
+            while (!data.IsReadable(blockIndex))
+            {
+                await MaterializeAsync(entry, data, id, blockIndex, source, verify: true, cancellationToken);
+            }
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <inheritdoc />
     public bool IsBlockPresent(CacheObjectId id, long blockIndex)
     {
         ArgumentNullException.ThrowIfNull(id);
@@ -194,6 +216,25 @@ public sealed class DiskBlockCache : IBlockCache
         try
         {
             return EnsureLoaded(entry).Present.FirstClear(fromBlock, toBlock);
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <inheritdoc />
+    public long FirstUnreadableBlock(CacheObjectId id, long fromBlock, long toBlock)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromBlock);
+        var entry = Acquire(id);
+        try
+        {
+            var data = EnsureLoaded(entry);
+            var unverified = data.Verified.FirstClear(fromBlock, toBlock);
+            var missing = data.Present.FirstClear(fromBlock, unverified < 0 ? toBlock : unverified);
+            return missing >= 0 ? missing : unverified;
         }
         finally
         {

@@ -18,6 +18,13 @@ public interface IBlockCache : IDisposable
     /// <summary>Makes one block present (fetching it if missing, single flight). For the prefetcher.</summary>
     ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes one block readable without a wait: fetches it if missing, and checks it against its recorded CRC if it is
+    /// on disk but not yet checked by this process (after a restart), leaving it in memory for the reader behind. For
+    /// the prefetcher's check-ahead: without it a restarted daemon reads and checks each block only when a READ waits.
+    /// </summary>
+    ValueTask EnsureReadableAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken);
+
     /// <summary>Whether the block is on disk with its checksum recorded.</summary>
     bool IsBlockPresent(CacheObjectId id, long blockIndex);
 
@@ -26,6 +33,12 @@ public interface IBlockCache : IDisposable
     /// all are: one call for a prefetch window instead of a probe per block.
     /// </summary>
     long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock);
+
+    /// <summary>
+    /// The first block in [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) a READ could not serve at once
+    /// (missing, or on disk but unchecked in this process), or -1 when all are readable.
+    /// </summary>
+    long FirstUnreadableBlock(CacheObjectId id, long fromBlock, long toBlock);
 
     /// <summary>
     /// Lends <paramref name="length"/> bytes at <paramref name="offset"/> when they lie in one block held in memory

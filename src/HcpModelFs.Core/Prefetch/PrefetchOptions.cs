@@ -11,6 +11,13 @@ public sealed record PrefetchOptions
     /// <summary>How far ahead of the furthest reader the background fetch may run (keep it well under the cache size).</summary>
     public long MaxAheadBytes { get; init; } = 4L << 30;
 
+    /// <summary>
+    /// How far ahead of each reader blocks on disk but unchecked in this process (after a restart) are read back and
+    /// checked, so the reader finds them in memory. Keep it within the cache's block memory, or checked blocks are
+    /// dropped from memory before the reader gets to them.
+    /// </summary>
+    public long CheckAheadBytes { get; init; } = 32L << 20;
+
     /// <summary>Failed block fetches of one file before its background fetch gives up (readers still fetch on demand).</summary>
     public int MaxFailures { get; init; } = 8;
 }

@@ -84,6 +84,7 @@ public sealed class Prefetcher : IDisposable
         private readonly IBlockSource _source;
         private readonly long _blocks;
         private readonly long _aheadBlocks;
+        private readonly long _checkAheadBlocks;
         private readonly long[] _positions = new long[Streams];
         private readonly long[] _offsets = new long[Streams];
         private volatile SafetensorsIndex? _tensors;
@@ -102,6 +103,7 @@ public sealed class Prefetcher : IDisposable
             var blockSize = owner._cache.BlockSize;
             _blocks = (id.Size + blockSize - 1) / blockSize;
             _aheadBlocks = Math.Max(1, owner._options.MaxAheadBytes / blockSize);
+            _checkAheadBlocks = Math.Clamp(owner._options.CheckAheadBytes / blockSize, 1, _aheadBlocks);
             _scheduled = new bool[_blocks];
             Array.Fill(_positions, -1);
             _positions[0] = 0;
@@ -204,7 +206,7 @@ public sealed class Prefetcher : IDisposable
                     var next = PickNext();
                     if (next < 0)
                     {
-                        if (AllPresent())
+                        if (AllReadable())
                         {
                             return;
                         }
@@ -228,7 +230,8 @@ public sealed class Prefetcher : IDisposable
         {
             try
             {
-                await _owner._cache.EnsureBlockAsync(_id, block, _source, ct);
+                // Every block a fetch brings is checked as it lands; only a block already on disk may still need it.
+                await _owner._cache.EnsureReadableAsync(_id, block, _source, ct);
             }
             catch (OperationCanceledException)
             {
@@ -263,6 +266,23 @@ public sealed class Prefetcher : IDisposable
                 var tensorEnd = _tensors?.TensorEnd(Volatile.Read(ref _offsets[(newest - k + Streams) % Streams])) ?? -1;
                 var until = tensorEnd > 0 ? (tensorEnd - 1) / _owner._cache.BlockSize : anchor;
                 var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
+
+                // Right ahead of the reader, blocks on disk that this process has not checked yet (a restart) count too.
+                var nearEnd = Math.Min(end, anchor + _checkAheadBlocks);
+                for (var b = anchor; b < nearEnd; b++)
+                {
+                    b = _owner._cache.FirstUnreadableBlock(_id, b, nearEnd);
+                    if (b < 0)
+                    {
+                        break;
+                    }
+
+                    if (!_scheduled[b])
+                    {
+                        return b;
+                    }
+                }
+
                 for (var b = anchor; b < end; b++)
                 {
                     b = _owner._cache.FirstMissingBlock(_id, b, end);
@@ -308,7 +328,7 @@ public sealed class Prefetcher : IDisposable
             }
         }
 
-        private bool AllPresent() => _owner._cache.FirstMissingBlock(_id, 0, _blocks) < 0;
+        private bool AllReadable() => _owner._cache.FirstUnreadableBlock(_id, 0, _blocks) < 0;
     }
 
     private sealed class NoLease : IDisposable

@@ -31,6 +31,8 @@ internal static class HttpServing
         MaxInFlight = settings.PrefetchInFlight,
         // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
         MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
+        // Half the block memory: checked blocks stay in memory until the reader gets there, beside the fetches in flight.
+        CheckAheadBytes = Math.Max(settings.BlockSize, settings.CacheMemoryBytes / 2),
     }, loggerFactory.CreateLogger<Prefetcher>());
 
     private static string[] ReadTokens(string path)

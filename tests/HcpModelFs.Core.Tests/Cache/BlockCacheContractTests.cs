@@ -56,6 +56,21 @@ public abstract class BlockCacheContractTests : IDisposable
     }
 
     [Fact]
+    public async Task EnsureReadableAsync_fetches_a_missing_block_once_and_it_is_then_readable()
+    {
+        var id = Object("contract-r", 3 * BlockSize);
+        Assert.Equal(0, Cache.FirstUnreadableBlock(id, 0, 3));
+
+        await Cache.EnsureReadableAsync(id, 1, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        await Cache.EnsureReadableAsync(id, 1, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(1, _source.ReadsOf(id.Key, BlockSize));
+        Assert.Equal(-1, Cache.FirstUnreadableBlock(id, 1, 2));
+        Assert.Equal(2, Cache.FirstUnreadableBlock(id, 1, 3));
+        Assert.Equal(0, Cache.FirstUnreadableBlock(id, 0, 3));
+    }
+
+    [Fact]
     public async Task Concurrent_readers_of_a_missing_block_share_one_fetch()
     {
         var id = Object("contract-c", BlockSize);

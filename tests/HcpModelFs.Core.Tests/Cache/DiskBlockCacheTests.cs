@@ -247,6 +247,32 @@ public sealed class DiskBlockCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task EnsureReadableAsync_after_restart_checks_a_block_on_disk_without_the_source()
+    {
+        var id = Object("a", 3 * BlockSize);
+        using (var first = NewCache())
+        {
+            await AssertReadsContentAsync(first, id, _source);
+        }
+
+        var afterRestart = new CountingBlockSource();
+        using var second = NewCache();
+        Assert.Equal(-1, second.FirstMissingBlock(id, 0, 3));
+        Assert.Equal(0, second.FirstUnreadableBlock(id, 0, 3)); // on disk, not checked by this process
+
+        await second.EnsureReadableAsync(id, 1, afterRestart, CancellationToken.None);
+
+        Assert.Equal(1, second.ChecksumChecks);
+        Assert.Equal(-1, second.FirstUnreadableBlock(id, 1, 2));
+        Assert.Equal(2, second.FirstUnreadableBlock(id, 1, 3));
+        Assert.Equal(0, afterRestart.Reads);
+        var buffer = new byte[BlockSize];
+        await second.ReadAsync(id, BlockSize, buffer, afterRestart, CancellationToken.None);
+        Assert.Equal(TestContent.Bytes(id.Key, BlockSize, BlockSize), buffer);
+        Assert.Equal(1, second.ChecksumChecks); // the reader found it checked
+    }
+
+    [Fact]
     public async Task ReadAsync_present_block_is_checksummed_once_per_process_not_per_read()
     {
         var id = Object("a", 2 * BlockSize);

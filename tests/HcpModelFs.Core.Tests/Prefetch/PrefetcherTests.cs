@@ -55,6 +55,115 @@ public sealed class PrefetcherTests
         }
     }
 
+    [Fact]
+    public async Task After_a_restart_blocks_right_ahead_of_each_reader_are_checked_before_it_asks_and_no_further()
+    {
+        var data = new byte[Block * 8];
+        new Random(2).NextBytes(data);
+        var id = new CacheObjectId("k/model.bin", "e", data.Length);
+        var source = new RecordingSource(data);
+        var inner = new InMemoryBlockCache(Block);
+        for (var b = 0; b < 8; b++)
+        {
+            await inner.EnsureBlockAsync(id, b, source, CancellationToken.None);
+        }
+
+        var cache = new RestartedCache(inner, 0, 1);
+        using var prefetcher = new Prefetcher(
+            cache, new PrefetchOptions { WholeFileThreshold = 0, CheckAheadBytes = 2 * Block }, NullLogger<Prefetcher>.Instance);
+        using (prefetcher.Open(id, source))
+        {
+            await cache.Reached.Task.WaitAsync(Bounded); // the open's stream starts at block 0
+            cache.ExpectNext(4, 5);
+            prefetcher.OnRead(id, 4L * Block, Block);
+            await cache.Reached.Task.WaitAsync(Bounded);
+        }
+
+        Assert.Equal([0L, 1L, 4L, 5L], cache.Checked.Order());
+        Assert.Equal(8, source.Offsets.Count); // checks read the disk, never the source
+    }
+
+    /// <summary>Every block present, none checked by "this process" yet: a daemon just restarted on a full cache.</summary>
+    private sealed class RestartedCache(InMemoryBlockCache inner, params long[] expected) : IBlockCache
+    {
+        private readonly HashSet<long> _checked = [];
+        private HashSet<long> _expected = [.. expected];
+
+        public TaskCompletionSource Reached { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyCollection<long> Checked
+        {
+            get
+            {
+                lock (_checked)
+                {
+                    return [.. _checked];
+                }
+            }
+        }
+
+        public int BlockSize => inner.BlockSize;
+
+        public CacheStatistics Statistics => inner.Statistics;
+
+        public void ExpectNext(params long[] blocks)
+        {
+            lock (_checked)
+            {
+                _expected = [.. blocks];
+                Reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        public async ValueTask EnsureReadableAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken)
+        {
+            await inner.EnsureBlockAsync(id, blockIndex, source, cancellationToken);
+            lock (_checked)
+            {
+                _checked.Add(blockIndex);
+                if (_expected.Remove(blockIndex) && _expected.Count == 0)
+                {
+                    Reached.TrySetResult();
+                }
+            }
+        }
+
+        public long FirstUnreadableBlock(CacheObjectId id, long fromBlock, long toBlock)
+        {
+            var count = (id.Size + BlockSize - 1) / BlockSize;
+            for (var b = fromBlock; b < Math.Min(toBlock, count); b++)
+            {
+                lock (_checked)
+                {
+                    if (!_checked.Contains(b))
+                    {
+                        return b;
+                    }
+                }
+            }
+
+            return -1;
+        }
+
+        public ValueTask<int> ReadAsync(CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken) =>
+            inner.ReadAsync(id, offset, destination, source, cancellationToken);
+
+        public ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
+            inner.EnsureBlockAsync(id, blockIndex, source, cancellationToken);
+
+        public bool IsBlockPresent(CacheObjectId id, long blockIndex) => inner.IsBlockPresent(id, blockIndex);
+
+        public long FirstMissingBlock(CacheObjectId id, long fromBlock, long toBlock) => inner.FirstMissingBlock(id, fromBlock, toBlock);
+
+        public bool TryLend(CacheObjectId id, long offset, int length, out BlockLease lease) => inner.TryLend(id, offset, length, out lease);
+
+        public bool TryGetVerifiedFile(CacheObjectId id, out string path) => inner.TryGetVerifiedFile(id, out path);
+
+        public IDisposable Pin(CacheObjectId id) => inner.Pin(id);
+
+        public void Dispose() => inner.Dispose();
+    }
+
     private sealed class RecordingSource : IBlockSource
     {
         private readonly byte[] _data;

@@ -42,6 +42,12 @@ public sealed class InMemoryBlockCache(int blockSize = 1 << 20) : IBlockCache
     public async ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
         await GetAsync(id, blockIndex, source, cancellationToken);
 
+    /// <summary>Blocks here are checked once, when fetched: readable is present.</summary>
+    public ValueTask EnsureReadableAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
+        EnsureBlockAsync(id, blockIndex, source, cancellationToken);
+
+    public long FirstUnreadableBlock(CacheObjectId id, long fromBlock, long toBlock) => FirstMissingBlock(id, fromBlock, toBlock);
+
     public bool IsBlockPresent(CacheObjectId id, long blockIndex) =>
         _blocks.TryGetValue((id?.Key ?? string.Empty, blockIndex), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully;
 
