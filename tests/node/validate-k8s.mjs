@@ -1,6 +1,7 @@
 // Validates rendered Kubernetes objects (multi-document YAML on stdin, e.g. `kubectl kustomize DIR`) against the
-// OpenAPI schemas shipped in kubernetes-models. Prints one line per object; exits 1 naming the first invalid or
-// unknown object (kind/name and the schema error), 2 on unreadable input. Used by DeploymentFilesTests.
+// OpenAPI schemas shipped in kubernetes-models. On success prints the objects as one JSON array (stdout) and one
+// "valid" line per object (stderr); exits 1 naming the first invalid or unknown object (kind/name and the schema
+// error), 2 on unreadable input. Used by the deployment tests (HcpModelFs.Testing/Deployment/KustomizeRender.cs).
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 
@@ -13,7 +14,7 @@ try {
     return d.toJS();
   }).filter((o) => o !== null);
 } catch (e) {
-  console.error(`unreadable YAML: ${e.message}`);
+  console.error(`unreadable YAML: ${e.message.split("\n")[0]}`);
   process.exit(2);
 }
 if (objects.length === 0) {
@@ -47,5 +48,6 @@ for (const object of objects) {
     console.error(`${name}: ${e.message}`);
     process.exit(1);
   }
-  console.log(`valid ${apiVersion} ${name}`);
+  console.error(`valid ${apiVersion} ${name}`);
 }
+console.log(JSON.stringify(objects));
