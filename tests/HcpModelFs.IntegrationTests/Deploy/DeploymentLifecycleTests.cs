@@ -71,6 +71,25 @@ public sealed class DeploymentLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Model_pods_wait_for_models_init_container_passes_on_the_live_mount_only()
+    {
+        var objects = await KustomizeRender.RenderAsync("daemonset");
+        var daemonContainer = RenderedWorkload.From(objects).SelectMany(w => w.Containers).Single(c => c.IsDaemon);
+        var wait = RenderedWorkload.From(objects).SelectMany(w => w.Containers).Single(c => c.Name == "wait-for-models").Command;
+        Assert.Equal(["/bin/sh", "-c"], wait.Take(2));
+        var script = wait[2].Replace(daemonContainer.Args[1], MountPoint, StringComparison.Ordinal);
+        Assert.NotEqual(script, wait[2]);
+
+        // Before the mount the path is a plain directory: the loop's condition does not hold yet.
+        Directory.CreateDirectory(MountPoint);
+        Assert.NotEqual(FuseSuperMagic, (await ProcessRunner.RunAsync("stat", "-f", "-c", "%t", MountPoint)).StandardOutput.Trim());
+
+        await using var daemon = await StartAsync();
+        var run = await ProcessRunner.RunAsync(wait[0], [wait[1], script], TimeSpan.FromSeconds(20));
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
+    [Fact]
     public async Task Systemd_exec_stop_post_clears_the_dead_mount_a_killed_daemon_leaves()
     {
         var stopPost = File.ReadAllLines(Path.Combine(RepoPaths.Root, "systemd", "hcpmodelfs.service"))
