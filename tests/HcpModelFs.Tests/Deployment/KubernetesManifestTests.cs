@@ -54,13 +54,12 @@ public sealed class KubernetesManifestTests(RenderedOverlays overlays) : IClassF
         var probed = 0;
         foreach (var container in overlays.Workloads(overlay).SelectMany(w => w.Containers).Where(c => c.Probes.Count > 0))
         {
-            foreach (var (kind, probe) in container.Probes)
+            foreach (var probe in container.Probes.Values)
             {
                 var http = probe.GetProperty("httpGet");
                 Assert.Contains(http.GetProperty("path").GetString(), new[] { "/healthz", "/readyz" });
                 Assert.Equal(MetricsPort, container.ResolvePort(http.GetProperty("port")));
                 probed++;
-                _ = kind;
             }
 
             Assert.True(container.Env.TryGetValue("HCPMODELFS_METRICS_LISTEN", out var listen) && listen is not null,
