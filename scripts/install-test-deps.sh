@@ -15,6 +15,7 @@ packages=(
   radosgw ceph-mon ceph-osd uuid-runtime   # a real S3 server (Ceph RGW) on 127.0.0.1
   curl ca-certificates
   attr                # getfattr: tests read the user.hcpmodelfs.* attributes of mounted files
+  systemd             # systemd-analyze verify, for systemd/hcpmodelfs.service (nothing is started)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +28,16 @@ fi
 
 if ! command -v node >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# kubectl renders deploy/kubernetes (kubectl kustomize; the overlays need kustomize v5, i.e. kubectl >= 1.27: Debian's
+# kubernetes-client is too old). The package comes from the Kubernetes or Google Cloud SDK apt repository.
+if ! command -v kubectl >/dev/null 2>&1; then
+  apt-get install -y -qq --no-install-recommends kubectl >/dev/null 2>&1 || true
+fi
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "kubectl (>= 1.27) is required on PATH for the deployment tests (kubectl kustomize)" >&2
+  exit 1
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -46,7 +57,8 @@ fi
 # it 0600, which breaks every unprivileged mount. Restore the standard mode.
 chmod 0666 /dev/fuse
 
-# The fake Hub's fidelity is checked with the real @huggingface/hub client, pinned in tests/node/package-lock.json.
+# Real npm clients and validators, pinned in tests/node/package-lock.json: @huggingface/hub (the fake Hub's fidelity,
+# our endpoint) and kubernetes-models + yaml (schema validation of the rendered deploy/kubernetes overlays).
 if [ -f tests/node/package-lock.json ]; then
   npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi

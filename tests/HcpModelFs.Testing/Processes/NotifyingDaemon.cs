@@ -72,17 +72,25 @@ public sealed class NotifyingDaemon : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync()
+    /// <summary>
+    /// Waits (bounded) for the next datagram holding the line <paramref name="line"/> (e.g. STOPPING=1) and returns
+    /// its lines; a datagram sent just before the process exited is still received.
+    /// </summary>
+    public Task<string[]> WaitForNotificationAsync(string line, TimeSpan timeout) => ReceiveUntilAsync(line, timeout);
+
+    private async Task WaitReadyAsync() => ReadyLines = await ReceiveUntilAsync("READY=1", StartTimeout);
+
+    private async Task<string[]> ReceiveUntilAsync(string wanted, TimeSpan timeout)
     {
         var buffer = new byte[4096];
-        using var cts = new CancellationTokenSource(StartTimeout);
-        var exited = Process.WaitForExitAsync(StartTimeout);
+        using var cts = new CancellationTokenSource(timeout);
+        var exited = Process.WaitForExitAsync(timeout);
         while (true)
         {
             var receive = _notify.ReceiveAsync(buffer, SocketFlags.None, cts.Token).AsTask();
-            if (await Task.WhenAny(receive, exited) == exited)
+            if (await Task.WhenAny(receive, exited) == exited && Process.HasExited && !receive.IsCompleted && _notify.Available == 0)
             {
-                throw new InvalidOperationException($"hcpmodelfs exited ({(Process.HasExited ? Process.ExitCode : -1)}) before READY=1.\nstderr:\n{Process.StandardError}");
+                throw new InvalidOperationException($"hcpmodelfs exited ({Process.ExitCode}) before {wanted}.\nstderr:\n{Process.StandardError}");
             }
 
             int n;
@@ -92,14 +100,13 @@ public sealed class NotifyingDaemon : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"hcpmodelfs did not report READY=1 within {StartTimeout}.\nstderr:\n{Process.StandardError}");
+                throw new TimeoutException($"hcpmodelfs did not report {wanted} within {timeout}.\nstderr:\n{Process.StandardError}");
             }
 
             var lines = Encoding.UTF8.GetString(buffer, 0, n).Split('\n');
-            if (lines.Contains("READY=1"))
+            if (lines.Contains(wanted))
             {
-                ReadyLines = lines;
-                return;
+                return lines;
             }
         }
     }
