@@ -90,6 +90,30 @@ if [ -n "${PROFILE_RESTART:-}" ]; then
   exit 0
 fi
 
+# PROFILE_TTFB=N: where a fresh mount's first byte goes (design §9 row 9): N fresh mounts, each timing the lookups of
+# org, model and file, then `head -c 1`, beside one 1-byte ranged GET of the object.
+if [ -n "${PROFILE_TTFB:-}" ]; then
+  ms_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
+  # The largest object of the bucket is the shard (whatever the store layout names it).
+  s3curl() { curl -sS -f --aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --user "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY" "$@"; }
+  KEY=$(s3curl "$S3_ENDPOINT/bench?list-type=2" \
+    | python3 -c 'import sys, xml.etree.ElementTree as E; n = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+print(max(((int(c.find(n + "Size").text), c.find(n + "Key").text) for c in E.parse(sys.stdin).getroot().iter(n + "Contents")))[1])')
+  for rep in $(seq "$PROFILE_TTFB"); do
+    mount_fresh ""  # (it stats the shard; unmount and mount again so nothing is looked up yet)
+    unmount; mount_cached ""
+    t=$(date +%s%N); stat "$MNT/bench" >/dev/null; org=$(ms_since "$t")
+    t=$(date +%s%N); stat "$MNT/bench/model" >/dev/null; model=$(ms_since "$t")
+    t=$(date +%s%N); stat "$SHARD" >/dev/null; file=$(ms_since "$t")
+    t=$(date +%s%N); head -c 1 "$SHARD" >/dev/null; first=$(ms_since "$t")
+    t=$(date +%s%N); s3curl -o /dev/null -r 0-0 "$S3_ENDPOINT/bench/$KEY"; get=$(ms_since "$t")
+    printf 'ttfb run %s: org %s ms, model %s ms, file %s ms, head -c 1 %s ms; curl 1-byte GET %s ms\n' \
+      "$rep" "$org" "$model" "$file" "$first" "$get" | tee -a "$OUT_DIR/ttfb.txt" >&2
+    unmount
+  done
+  exit 0
+fi
+
 if [ -n "${PROFILE_AB:-}" ]; then
   hz=$(getconf CLK_TCK)
   IFS=';' read -ra CONFIGS <<< "$PROFILE_AB"

@@ -1,14 +1,12 @@
 using System.CommandLine;
 using HcpModelFs.Configuration;
 using HcpModelFs.Core.Cache;
-using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.FileSystem;
 using HcpModelFs.Fuse;
 using HcpModelFs.Fuse.Mounting;
 using HcpModelFs.Fuse.Session;
 using HcpModelFs.Hosting;
 using HcpModelFs.Http;
-using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Commands;
@@ -49,7 +47,7 @@ internal static class MountCommand
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);
 
-        await WarmUpAsync(services.Catalog, logger, cancellationToken);
+        await CatalogWarmUp.RunAsync(services.Catalog, logger, cancellationToken);
 
         FuseSession session;
         try
@@ -103,24 +101,5 @@ internal static class MountCommand
 
         await session.StopAsync();
         return 0;
-    }
-
-    /// <summary>
-    /// One store round trip before the mount is announced: it compiles the S3 client's code paths and opens a
-    /// connection, which otherwise land on the first reader (nearly a second of first-byte latency). A store that is
-    /// down does not stop the mount: readers then get EIO until it is back.
-    /// </summary>
-    internal static async Task WarmUpAsync(IModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            await catalog.ListOrganizationsAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is StoreException or OperationCanceledException)
-        {
-            DaemonLog.StoreNotReachable(logger, ex.Message);
-        }
     }
 }
