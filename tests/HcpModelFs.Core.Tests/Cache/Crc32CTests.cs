@@ -40,6 +40,24 @@ public sealed class Crc32CTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 3 * 256)]
+    [InlineData(1, (3 * 256) - 1)]
+    [InlineData(3, (3 * 8192) - 1)]
+    [InlineData(0, 3 * 8192)]
+    [InlineData(5, (3 * 8192) + (3 * 256) + 7)]
+    [InlineData(0, (8 << 20) + 13)]
+    [InlineData(7, 8 << 20)]
+    public void Compute_interleaved_lanes_equal_software_table_around_lane_boundaries(int start, int length)
+    {
+        var data = new byte[start + length];
+        new Random(length).NextBytes(data);
+        var span = data.AsSpan(start, length);
+
+        Assert.Equal(Crc32C.ComputeSoftware(span), Crc32C.Compute(span));
+        Assert.Equal(Crc32C.Compute(span), Crc32C.Append(Crc32C.Compute(span[..(length / 3)]), span[(length / 3)..]));
+    }
+
     [Fact]
     public void Append_in_pieces_equals_compute_of_the_whole()
     {
