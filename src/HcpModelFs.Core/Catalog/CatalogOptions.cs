@@ -15,6 +15,9 @@ public sealed record CatalogOptions
     /// </summary>
     public int MaxIndexKeys { get; init; } = 100_000;
 
+    /// <summary>Manifests read at once when a walked organisation's managed models are read ahead.</summary>
+    public int ManifestReadsInFlight { get; init; } = 16;
+
     /// <summary>A model's default revision (its HEAD ref) may be re-pinned by `hcpmodelfs refresh`.</summary>
     public TimeSpan RefTtl { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -25,6 +25,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private readonly ILogger _logger;
     private readonly CachedLookups _cache;
     private readonly ConcurrentDictionary<string, bool> _tooLargeLogged = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
 
     public ModelCatalog(IObjectStore store, StoreLayout layout, CatalogOptions options, ILogger<ModelCatalog> logger, TimeProvider? time = null)
     {
@@ -44,10 +45,18 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return ((object?)names, _options.ListingTtl, names.Count + 1);
         }, cancellationToken))!;
 
-    public async Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken) =>
+        ListModelNamesAsync(org, walk: true, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ListModelNamesAsync(string org, bool walk, CancellationToken cancellationToken)
     {
         if (await IndexAsync(org, cancellationToken) is { } index)
         {
+            if (walk)
+            {
+                index.MarkWalked();
+            }
+
             return index.Models;
         }
 
@@ -74,7 +83,13 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
 
             if (index.Ref(model, revision ?? StoreLayout.DefaultRef) is { } commit)
             {
-                return await CommitAsync(org, model, commit, cancellationToken);
+                // A lookup of a managed model after its organisation was read: read the others' manifests ahead.
+                if (index.Walked && index.TryStartManifestWarmUp())
+                {
+                    _ = WarmManifestsAsync(index);
+                }
+
+                return await CommitAsync(org, model, commit, index.ManifestSize(model, commit), cancellationToken);
             }
         }
 
@@ -82,7 +97,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     }
 
     public async Task<bool> OrganizationExistsAsync(string org, CancellationToken cancellationToken) =>
-        ModelName.IsValid(org) && (await ListModelsAsync(org, cancellationToken)).Count > 0;
+        ModelName.IsValid(org) && (await ListModelNamesAsync(org, walk: false, cancellationToken)).Count > 0;
 
     public void Invalidate(string org, string model)
     {
@@ -93,7 +108,31 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             key.StartsWith($"commit|{org}/{model}/", StringComparison.Ordinal));
     }
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _disposed.Dispose();
+        _cache.Dispose();
+    }
+
+    /// <summary>
+    /// The manifests of every managed model of a walked organisation, in listing order with bounded concurrency, so a
+    /// `find` does not wait for one manifest round trip per model. Shares single flight with the walk's own lookups.
+    /// </summary>
+    private async Task WarmManifestsAsync(OrgIndex index)
+    {
+        try
+        {
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _options.ManifestReadsInFlight, CancellationToken = _disposed.Token };
+            await Parallel.ForEachAsync(index.DefaultCommits(), options, async (m, ct) =>
+                await CommitAsync(index.Org, m.Model, m.Commit, index.ManifestSize(m.Model, m.Commit), ct));
+        }
+        catch (Exception ex) when (ex is StoreException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The walk's own lookups read what is missing and report failures; ahead-reading is only an optimisation.
+            CoreLog.ManifestWarmUpStopped(_logger, index.Org, ex.Message);
+        }
+    }
 
     /// <summary>The organisation's bulk index (listed once per ListingTtl, single flight), or null when it is too big.</summary>
     private async Task<OrgIndex?> IndexAsync(string org, CancellationToken cancellationToken) =>
@@ -115,10 +154,10 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         }, cancellationToken);
 
     /// <summary>A managed commit from its manifest; content under a commit never changes, so it is kept long.</summary>
-    private async Task<ModelRevision?> CommitAsync(string org, string model, string commit, CancellationToken cancellationToken) =>
+    private async Task<ModelRevision?> CommitAsync(string org, string model, string commit, long? manifestSize, CancellationToken cancellationToken) =>
         (ModelRevision?)await _cache.GetAsync($"commit|{org}/{model}/{commit}", async ct =>
         {
-            var manifest = await ReadManifestAsync(org, model, commit, ct);
+            var manifest = await ReadManifestAsync(org, model, commit, manifestSize, ct);
             if (manifest is null)
             {
                 CoreLog.RefWithoutManifest(_logger, org, model, commit);
@@ -132,7 +171,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     {
         if (revision is not null && ModelName.IsCommitSha(revision))
         {
-            var pinned = await ReadManifestAsync(org, model, revision, ct);
+            var pinned = await ReadManifestAsync(org, model, revision, null, ct);
             return pinned is null
                 ? (null, _options.NegativeTtl, 1)
                 : (ModelRevision.FromManifest(pinned, _layout), _options.CommitTtl, pinned.Files.Count + 1);
@@ -141,7 +180,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         var commit = await ReadRefAsync(org, model, revision ?? StoreLayout.DefaultRef, ct);
         if (commit is not null)
         {
-            var manifest = await ReadManifestAsync(org, model, commit, ct);
+            var manifest = await ReadManifestAsync(org, model, commit, null, ct);
             if (manifest is null)
             {
                 CoreLog.RefWithoutManifest(_logger, org, model, commit);
@@ -177,17 +216,27 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return commit;
     }
 
-    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, CancellationToken ct)
+    // size: the manifest's size when a listing showed it (then no HEAD is needed), else null.
+    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct)
     {
         var key = _layout.ManifestKey(org, model, commit);
-        var info = await _store.HeadAsync(key, ct);
-        if (info is null)
+        size ??= (await _store.HeadAsync(key, ct))?.Size;
+        if (size is null)
         {
             return null;
         }
 
-        var buffer = new byte[info.Size];
-        await _store.ReadRangeAsync(key, 0, buffer, null, ct);
+        var buffer = new byte[size.Value];
+        try
+        {
+            await _store.ReadRangeAsync(key, 0, buffer, null, ct);
+        }
+        catch (StoreException ex) when (ex.Kind == StoreErrorKind.NotFound)
+        {
+            // Listed a moment ago, deleted since (`hcpmodelfs rm`): the revision is gone.
+            return null;
+        }
+
         try
         {
             var manifest = JsonSerializer.Deserialize(buffer, ManifestJsonContext.Default.Manifest);

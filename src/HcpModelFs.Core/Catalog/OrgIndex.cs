@@ -13,6 +13,8 @@ namespace HcpModelFs.Core.Catalog;
 public sealed class OrgIndex
 {
     private readonly Dictionary<string, ModelEntry> _models;
+    private int _walked;
+    private int _warmUpStarted;
 
     private OrgIndex(string org, Dictionary<string, ModelEntry> models, int keyCount)
     {
@@ -41,6 +43,22 @@ public sealed class OrgIndex
             ? best.Commit
             : null;
 
+    /// <summary>Whether the organisation's directory was read (a walk such as `find` or `ls -l` is likely under way).</summary>
+    internal bool Walked => Volatile.Read(ref _walked) != 0;
+
+    internal void MarkWalked() => Volatile.Write(ref _walked, 1);
+
+    /// <summary>True for the one caller that should read the managed models' manifests in bulk.</summary>
+    internal bool TryStartManifestWarmUp() => Interlocked.Exchange(ref _warmUpStarted, 1) == 0;
+
+    /// <summary>The size of a listed manifest, so reading it needs no HEAD first.</summary>
+    public long? ManifestSize(string model, string commit) =>
+        _models.TryGetValue(model, out var entry) && entry.Manifests is { } sizes && sizes.TryGetValue(commit, out var size) ? size : null;
+
+    /// <summary>Managed models with a default revision, in listing order, and its commit.</summary>
+    internal IEnumerable<(string Model, string Commit)> DefaultCommits() =>
+        Models.Select(m => (m, Ref(m, StoreLayout.DefaultRef))).Where(p => p.Item2 is not null).Select(p => (p.m, p.Item2!));
+
     /// <summary>
     /// Lists every key below the organisation; null when there are more than <paramref name="maxKeys"/> (memory is
     /// bounded: the caller falls back to per-model listings).
@@ -66,7 +84,7 @@ public sealed class OrgIndex
     /// <summary>Builds an index from keys in byte order, as a recursive LIST returns them.</summary>
     internal sealed class Builder(string org, string orgPrefix)
     {
-        private readonly Dictionary<string, (PlainFolder Folder, Dictionary<string, (long Sequence, string Commit)> Refs)> _models = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ModelKeys> _models = new(StringComparer.Ordinal);
 
         public int KeyCount { get; private set; }
 
@@ -95,22 +113,36 @@ public sealed class OrgIndex
 
             if (!_models.TryGetValue(name, out var model))
             {
-                model = (new PlainFolder(), new Dictionary<string, (long, string)>(StringComparer.Ordinal));
+                model = new ModelKeys();
                 _models[name] = model;
             }
 
             var path = rest[(slash + 1)..].ToString();
             model.Folder.Add(path, entry);
             AddRef(model.Refs, path);
+            AddManifest(model.Manifests, path, entry.Size);
         }
 
         public OrgIndex Build() => new(
             org,
             _models.ToDictionary(
                 m => m.Key,
-                m => m.Value.Folder.Managed ? new ModelEntry(null, m.Value.Refs) : new ModelEntry(m.Value.Folder.Build(org, m.Key), null),
+                m => m.Value.Folder.Managed
+                    ? new ModelEntry(null, m.Value.Refs, m.Value.Manifests)
+                    : new ModelEntry(m.Value.Folder.Build(org, m.Key), null, null),
                 StringComparer.Ordinal),
             KeyCount);
+
+        // <model>/<sha>/.hcpmodelfs/manifest.json
+        private static void AddManifest(Dictionary<string, long> manifests, string path, long size)
+        {
+            const string Suffix = "/" + StoreLayout.MetaFolder + "/manifest.json";
+            var cut = path.Length - Suffix.Length;
+            if (cut > 0 && path.EndsWith(Suffix, StringComparison.Ordinal) && path.IndexOf('/', StringComparison.Ordinal) == cut)
+            {
+                manifests[path[..cut]] = size;
+            }
+        }
 
         // <model>/.hcpmodelfs/refs/<encoded name>/<seq>-<sha>: the highest sequence of each ref wins.
         private static void AddRef(Dictionary<string, (long Sequence, string Commit)> refs, string path)
@@ -137,6 +169,15 @@ public sealed class OrgIndex
         }
     }
 
-    /// <summary>A plain folder's revision (null when it has nothing to serve), or a managed model's refs.</summary>
-    private sealed record ModelEntry(ModelRevision? Plain, Dictionary<string, (long Sequence, string Commit)>? Refs);
+    /// <summary>A plain folder's revision (null when it has nothing to serve), or a managed model's refs and manifest sizes.</summary>
+    private sealed record ModelEntry(ModelRevision? Plain, Dictionary<string, (long Sequence, string Commit)>? Refs, Dictionary<string, long>? Manifests);
+
+    private sealed class ModelKeys
+    {
+        public PlainFolder Folder { get; } = new();
+
+        public Dictionary<string, (long Sequence, string Commit)> Refs { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, long> Manifests { get; } = new(StringComparer.Ordinal);
+    }
 }

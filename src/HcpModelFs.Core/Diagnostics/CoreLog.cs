@@ -31,4 +31,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(3051, LogLevel.Debug, "Listed organisation {Org} in bulk: {Models} models, {Keys} keys")]
     public static partial void OrgIndexed(ILogger logger, string org, int models, int keys);
+
+    [LoggerMessage(3052, LogLevel.Debug, "Reading the manifests of organisation {Org} ahead stopped: {Reason}")]
+    public static partial void ManifestWarmUpStopped(ILogger logger, string org, string reason);
 }

@@ -169,12 +169,13 @@ public sealed class OrgIndexTests
     }
 
     [Fact]
-    public async Task Managed_models_resolve_from_the_index_refs_with_one_manifest_read_each()
+    public async Task Managed_models_resolve_from_the_index_refs_with_one_manifest_GET_each()
     {
         using var model = await TestModel.PublishAsync(_store, "org", "managed", new Dictionary<string, byte[]> { ["a"] = [1], ["b/c"] = [2] });
         _store.Seed("models/org/plain/x", [1]);
         using var catalog = NewCatalog(new CatalogOptions());
         var lists = _store.Count("list");
+        var heads = _store.Count("head");
 
         Assert.Equal(["managed", "plain"], await catalog.ListModelsAsync("org", CancellationToken.None));
         var revision = await catalog.ResolveAsync("org", "managed", null, CancellationToken.None);
@@ -184,6 +185,39 @@ public sealed class OrgIndexTests
         Assert.Same(revision, again);
         Assert.Equal(lists + 1, _store.Count("list"));
         Assert.Equal(1, _store.Count("read"));
+        // The listing showed the manifest's size: no HEAD before reading it.
+        Assert.Equal(heads, _store.Count("head"));
+    }
+
+    [Fact]
+    public async Task A_lookup_in_a_read_organisation_reads_every_managed_manifest_ahead_once()
+    {
+        var models = new List<TestModel>();
+        for (var m = 0; m < 12; m++)
+        {
+            models.Add(await TestModel.PublishAsync(_store, "org", $"m{m:D2}", new Dictionary<string, byte[]> { ["a"] = [(byte)m] }));
+        }
+
+        using var catalog = NewCatalog(new CatalogOptions { ManifestReadsInFlight = 4 });
+        var reads = _store.Count("read");
+
+        Assert.Equal(12, (await catalog.ListModelsAsync("org", CancellationToken.None)).Count);
+        Assert.Equal(models[0].Manifest.Commit, (await catalog.ResolveAsync("org", "m00", null, CancellationToken.None))!.Commit);
+
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (_store.Count("read") < reads + 12)
+        {
+            Assert.True(deadline.Elapsed < Bounded, $"{_store.Count("read") - reads} of 12 manifests were read ahead");
+            await Task.Yield();
+        }
+
+        for (var m = 0; m < 12; m++)
+        {
+            Assert.Equal(models[m].Manifest.Commit, (await catalog.ResolveAsync("org", $"m{m:D2}", null, CancellationToken.None))!.Commit);
+        }
+
+        Assert.Equal(reads + 12, _store.Count("read"));
+        models.ForEach(m => m.Dispose());
     }
 
     [Fact]
