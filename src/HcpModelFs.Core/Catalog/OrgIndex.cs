@@ -56,8 +56,16 @@ public sealed class OrgIndex
         _models.TryGetValue(model, out var entry) && entry.Manifests is { } sizes && sizes.TryGetValue(commit, out var size) ? size : null;
 
     /// <summary>Managed models with a default revision, in listing order, and its commit.</summary>
-    internal IEnumerable<(string Model, string Commit)> DefaultCommits() =>
-        Models.Select(m => (m, Ref(m, StoreLayout.DefaultRef))).Where(p => p.Item2 is not null).Select(p => (p.m, p.Item2!));
+    internal IEnumerable<(string Model, string Commit)> DefaultCommits()
+    {
+        foreach (var model in Models)
+        {
+            if (Ref(model, StoreLayout.DefaultRef) is { } commit)
+            {
+                yield return (model, commit);
+            }
+        }
+    }
 
     /// <summary>
     /// Lists every key below the organisation; null when there are more than <paramref name="maxKeys"/> (memory is
