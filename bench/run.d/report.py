@@ -5,6 +5,7 @@ sample and the medians, and a markdown table (design.md §9 rows, then the peers
   report.py SAMPLES.tsv FACTS.json OUT.json OUT.md
 """
 import json
+import math
 import statistics
 import sys
 
@@ -104,6 +105,26 @@ ratio_row("9", "time to first byte, fresh mount (`head -c 1`, lookup + manifest 
           g("raw.ttfb_ms"), "1-byte GET", 1.5, higher_is_better=False, offset=5)
 ratio_row("12", f"stat of every entry of the {facts.get('model_entries', '?')}-entry model dir, warm",
           ours("stat_ns"), "ns", ours("local_stat_ns"), "local", 1.5, higher_is_better=False)
+n_models = facts.get("listing_models", "?")
+for kind, limit in (("cold", 2.0), ("warm", 0.2)):
+    best = None
+    for peer in ("rclone-off", "s3fs"):
+        if g(f"{peer}.listing_{kind}_s") is not None:
+            best = peer
+            break
+    den = g(f"{best}.listing_{kind}_s") if best else None
+    limit_row("L", f"`find -type f` over {n_models} plain models x 2 objects, {kind}"
+              f"{' (fresh mount, caches dropped)' if kind == 'cold' else ' (second pass, same mount)'}",
+              ours(f"listing_{kind}_s"), "s", limit,
+              f"{facts['peer_labels'].get(best, best)} {fmt(den, 's')}" if best else "", den)
+    for peer in ("s3fs", "rclone-off"):
+        if g(f"{peer}.listing_{kind}_s") is not None:
+            info_row("L", f"`find -type f`, {kind}: {facts['peer_labels'].get(peer, peer)}", g(f"{peer}.listing_{kind}_s"), "s")
+    if ours(f"listing_{kind}_requests") is not None:
+        info_row("L", f"store requests of our {kind} pass (RGW access log: GET incl. LIST, HEAD)",
+                 ours(f"listing_{kind}_requests"), "", target=f"~ceil(keys/1000) = {math.ceil(2 * n_models / 1000)}" if kind == "cold" and isinstance(n_models, int) else "0")
+if facts.get("listing_only"):
+    rows = [r for r in rows if r[0] == "L"]
 
 lines = [f"bench/run {facts['started_utc']}: shard {facts['shard_bytes'] >> 20} MiB, {facts['rounds']} round(s), medians"
          f"{' (SMOKE: tiny sizes, not a measurement)' if facts.get('smoke') else ''}", "",
@@ -114,7 +135,7 @@ lines += ["", f"RAW (ranged GET 8 MiB, 16 in flight, store -> memory) {fmt(raw, 
           f"GETs to /dev/null {fmt(g('raw.curl16_mbps'), 'MB/s')}", "",
           "| contender | cold dd MB/s | x RAW | CPU s/GiB (dd) | cold mmap MB/s | x RAW | CPU s/GiB (mmap) |",
           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-for c in ["ours"] + facts["peers"]:
+for c in [] if facts.get("listing_only") else ["ours"] + facts["peers"]:
     dd, mm = g(f"{c}.cold_dd_mbps"), g(f"{c}.cold_mmap_mbps")
     x = lambda v: f"{v / raw:.2f}" if v is not None and raw else "n/a"  # noqa: E731
     lines.append(f"| {facts['peer_labels'].get(c, c)} | {fmt(dd)} | {x(dd)} | {fmt(g(c + '.cold_dd_cpu_s_per_gib'))} | "

@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
-using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
@@ -10,8 +10,11 @@ namespace HcpModelFs.Core.Catalog;
  * The catalog reads the store layout of design.md §3. A model is "managed" when it has a ref log: its default
  * revision is the newest HEAD entry, whose manifest lists the files. A model folder without any .hcpmodelfs/ key is
  * "plain": files uploaded by other tools, served as they are from a recursive LIST.
- * Concurrent lookups of the same name share one resolution (single flight); results and misses are cached in a
- * size-bounded MemoryCache so `ls -l` of a big model costs no store request.
+ * An organisation is listed in bulk (OrgIndex: one recursive LIST of all its keys) when it is first read; its model
+ * names, plain folders and refs come from there, so a `find` over it costs keys/1000 requests, not some per model.
+ * Organisations with more keys than CatalogOptions.MaxIndexKeys, and names the index does not know, take the
+ * per-model path. Concurrent lookups of the same name share one resolution (single flight); results and misses are
+ * cached in a size-bounded MemoryCache so `ls -l` of a big model costs no store request.
  */
 public sealed class ModelCatalog : IModelCatalog, IDisposable
 {
@@ -21,6 +24,8 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private readonly CatalogOptions _options;
     private readonly ILogger _logger;
     private readonly CachedLookups _cache;
+    private readonly ConcurrentDictionary<string, bool> _tooLargeLogged = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
 
     public ModelCatalog(IObjectStore store, StoreLayout layout, CatalogOptions options, ILogger<ModelCatalog> logger, TimeProvider? time = null)
     {
@@ -40,12 +45,27 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return ((object?)names, _options.ListingTtl, names.Count + 1);
         }, cancellationToken))!;
 
-    public async Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken) =>
-        (IReadOnlyList<string>)(await _cache.GetAsync("models|" + org, async ct =>
+    public Task<IReadOnlyList<string>> ListModelsAsync(string org, CancellationToken cancellationToken) =>
+        ListModelNamesAsync(org, walk: true, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ListModelNamesAsync(string org, bool walk, CancellationToken cancellationToken)
+    {
+        if (await IndexAsync(org, cancellationToken) is { } index)
+        {
+            if (walk)
+            {
+                index.MarkWalked();
+            }
+
+            return index.Models;
+        }
+
+        return (IReadOnlyList<string>)(await _cache.GetAsync("models|" + org, async ct =>
         {
             var names = await ListChildNamesAsync(_layout.OrgPrefix(org), ct);
             return ((object?)names, _options.ListingTtl, names.Count + 1);
         }, cancellationToken))!;
+    }
 
     public async Task<ModelRevision?> ResolveAsync(string org, string model, string? revision, CancellationToken cancellationToken)
     {
@@ -54,26 +74,104 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return null;
         }
 
+        if ((revision is null || !ModelName.IsCommitSha(revision)) && await IndexAsync(org, cancellationToken) is { } index)
+        {
+            if (revision is null && index.Plain(model) is { } plain)
+            {
+                return plain;
+            }
+
+            if (index.Ref(model, revision ?? StoreLayout.DefaultRef) is { } commit)
+            {
+                // A lookup of a managed model after its organisation was read: read the others' manifests ahead.
+                if (index.Walked && index.TryStartManifestWarmUp())
+                {
+                    _ = WarmManifestsAsync(index);
+                }
+
+                return await CommitAsync(org, model, commit, index.ManifestSize(model, commit), cancellationToken);
+            }
+        }
+
         return (ModelRevision?)await _cache.GetAsync($"rev|{org}/{model}@{revision}", ct => ResolveUncachedAsync(org, model, revision, ct), cancellationToken);
     }
 
     public async Task<bool> OrganizationExistsAsync(string org, CancellationToken cancellationToken) =>
-        ModelName.IsValid(org) && (await ListModelsAsync(org, cancellationToken)).Count > 0;
+        ModelName.IsValid(org) && (await ListModelNamesAsync(org, walk: false, cancellationToken)).Count > 0;
 
     public void Invalidate(string org, string model)
     {
         _cache.Remove("models|" + org);
+        _cache.Remove("index|" + org);
         _cache.Remove(OrgsKey);
-        _cache.RemoveWhere(key => key.StartsWith($"rev|{org}/{model}@", StringComparison.Ordinal));
+        _cache.RemoveWhere(key => key.StartsWith($"rev|{org}/{model}@", StringComparison.Ordinal) ||
+            key.StartsWith($"commit|{org}/{model}/", StringComparison.Ordinal));
     }
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _disposed.Dispose();
+        _cache.Dispose();
+    }
+
+    /// <summary>
+    /// The manifests of every managed model of a walked organisation, in listing order with bounded concurrency, so a
+    /// `find` does not wait for one manifest round trip per model. Shares single flight with the walk's own lookups.
+    /// </summary>
+    private async Task WarmManifestsAsync(OrgIndex index)
+    {
+        try
+        {
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _options.ManifestReadsInFlight, CancellationToken = _disposed.Token };
+            await Parallel.ForEachAsync(index.DefaultCommits(), options, async (m, ct) =>
+                await CommitAsync(index.Org, m.Model, m.Commit, index.ManifestSize(m.Model, m.Commit), ct));
+        }
+        catch (Exception ex) when (ex is StoreException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The walk's own lookups read what is missing and report failures; ahead-reading is only an optimisation.
+            CoreLog.ManifestWarmUpStopped(_logger, index.Org, ex.Message);
+        }
+    }
+
+    /// <summary>The organisation's bulk index (listed once per ListingTtl, single flight), or null when it is too big.</summary>
+    private async Task<OrgIndex?> IndexAsync(string org, CancellationToken cancellationToken) =>
+        (OrgIndex?)await _cache.GetAsync("index|" + org, async ct =>
+        {
+            var index = await OrgIndex.LoadAsync(_store, _layout, org, _options.MaxIndexKeys, ct);
+            if (index is null)
+            {
+                if (_tooLargeLogged.TryAdd(org, true))
+                {
+                    CoreLog.OrgIndexTooLarge(_logger, org, _options.MaxIndexKeys);
+                }
+
+                return (null, _options.ListingTtl, 1);
+            }
+
+            CoreLog.OrgIndexed(_logger, org, index.Models.Count, index.KeyCount);
+            return (index, _options.ListingTtl, index.KeyCount + 1);
+        }, cancellationToken);
+
+    /// <summary>A managed commit from its manifest; content under a commit never changes, so it is kept long.</summary>
+    private async Task<ModelRevision?> CommitAsync(string org, string model, string commit, long? manifestSize, CancellationToken cancellationToken) =>
+        (ModelRevision?)await _cache.GetAsync($"commit|{org}/{model}/{commit}", async ct =>
+        {
+            var manifest = await ReadManifestAsync(org, model, commit, manifestSize, ct);
+            if (manifest is null)
+            {
+                CoreLog.RefWithoutManifest(_logger, org, model, commit);
+                return (null, _options.NegativeTtl, 1);
+            }
+
+            return (ModelRevision.FromManifest(manifest, _layout), _options.CommitTtl, manifest.Files.Count + 1);
+        }, cancellationToken);
 
     private async Task<(object? Value, TimeSpan Ttl, long Size)> ResolveUncachedAsync(string org, string model, string? revision, CancellationToken ct)
     {
         if (revision is not null && ModelName.IsCommitSha(revision))
         {
-            var pinned = await ReadManifestAsync(org, model, revision, ct);
+            var pinned = await ReadManifestAsync(org, model, revision, null, ct);
             return pinned is null
                 ? (null, _options.NegativeTtl, 1)
                 : (ModelRevision.FromManifest(pinned, _layout), _options.CommitTtl, pinned.Files.Count + 1);
@@ -82,7 +180,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         var commit = await ReadRefAsync(org, model, revision ?? StoreLayout.DefaultRef, ct);
         if (commit is not null)
         {
-            var manifest = await ReadManifestAsync(org, model, commit, ct);
+            var manifest = await ReadManifestAsync(org, model, commit, null, ct);
             if (manifest is null)
             {
                 CoreLog.RefWithoutManifest(_logger, org, model, commit);
@@ -118,17 +216,27 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return commit;
     }
 
-    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, CancellationToken ct)
+    // size: the manifest's size when a listing showed it (then no HEAD is needed), else null.
+    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct)
     {
         var key = _layout.ManifestKey(org, model, commit);
-        var info = await _store.HeadAsync(key, ct);
-        if (info is null)
+        size ??= (await _store.HeadAsync(key, ct))?.Size;
+        if (size is null)
         {
             return null;
         }
 
-        var buffer = new byte[info.Size];
-        await _store.ReadRangeAsync(key, 0, buffer, null, ct);
+        var buffer = new byte[size.Value];
+        try
+        {
+            await _store.ReadRangeAsync(key, 0, buffer, null, ct);
+        }
+        catch (StoreException ex) when (ex.Kind == StoreErrorKind.NotFound)
+        {
+            // Listed a moment ago, deleted since (`hcpmodelfs rm`): the revision is gone.
+            return null;
+        }
+
         try
         {
             var manifest = JsonSerializer.Deserialize(buffer, ManifestJsonContext.Default.Manifest);
@@ -151,32 +259,18 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private async Task<ModelRevision?> ListPlainAsync(string org, string model, CancellationToken ct)
     {
         var prefix = _layout.ModelPrefix(org, model);
-        var files = new List<RevisionFile>();
-        var newest = DateTimeOffset.MinValue;
+        var folder = new PlainFolder();
         await foreach (var entry in _store.ListAsync(prefix, null, ct))
         {
-            var path = entry.Key[prefix.Length..];
-            if (path.StartsWith(StoreLayout.MetaFolder + "/", StringComparison.Ordinal) ||
-                path.Contains("/" + StoreLayout.MetaFolder + "/", StringComparison.Ordinal))
+            folder.Add(entry.Key[prefix.Length..], entry);
+            if (folder.Managed)
             {
                 // Managed, but no ref yet (an ingest in progress or abandoned): nothing to serve.
                 return null;
             }
-
-            // Folder markers ("a/") and names the filesystem cannot show are skipped.
-            if (entry.IsPrefix || path.EndsWith('/') || !RelativePath.IsValid(path))
-            {
-                continue;
-            }
-
-            files.Add(new RevisionFile(path, path[(path.LastIndexOf('/') + 1)..], entry.Size, new CacheObjectId(entry.Key, entry.ETag, entry.Size)));
-            if (entry.LastModified > newest)
-            {
-                newest = entry.LastModified;
-            }
         }
 
-        return files.Count == 0 ? null : new ModelRevision(org, model, "plain", immutable: false, files, newest);
+        return folder.Build(org, model);
     }
 
     private async Task<IReadOnlyList<string>> ListChildNamesAsync(string prefix, CancellationToken ct)

@@ -25,4 +25,13 @@ internal static partial class CoreLog
 
     [LoggerMessage(3006, LogLevel.Warning, "FUSE passthrough of {Key} refused ({Errno}); it is served by READs")]
     public static partial void PassthroughRefused(ILogger logger, string key, string errno);
+
+    [LoggerMessage(3050, LogLevel.Warning, "Organisation {Org} has more than {MaxKeys} keys: it is listed one model at a time, not in bulk (HCPMODELFS_LISTING_MAX_KEYS)")]
+    public static partial void OrgIndexTooLarge(ILogger logger, string org, int maxKeys);
+
+    [LoggerMessage(3051, LogLevel.Debug, "Listed organisation {Org} in bulk: {Models} models, {Keys} keys")]
+    public static partial void OrgIndexed(ILogger logger, string org, int models, int keys);
+
+    [LoggerMessage(3052, LogLevel.Debug, "Reading the manifests of organisation {Org} ahead stopped: {Reason}")]
+    public static partial void ManifestWarmUpStopped(ILogger logger, string org, string reason);
 }

@@ -53,6 +53,12 @@ internal sealed record DaemonSettings
 
     public int IngestPartsInFlight { get; init; } = 8;
 
+    /// <summary>How long listings (and an organisation's bulk index) are remembered (HCPMODELFS_LISTING_TTL).</summary>
+    public TimeSpan ListingTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Above this many keys an organisation is listed model by model (HCPMODELFS_LISTING_MAX_KEYS).</summary>
+    public int ListingMaxKeys { get; init; } = 100_000;
+
     /// <summary>Address of the Hub-compatible HTTP endpoint (HCPMODELFS_HTTP_LISTEN; `serve --listen` wins).</summary>
     public string HttpListen { get; init; } = "127.0.0.1:8080";
 

@@ -69,6 +69,12 @@ internal static class DaemonSettingsBinder
                     : throw new FormatException("HCPMODELFS_INGEST_PARTS_IN_FLIGHT must be a number from 1 to 64")
                 : 8,
             PrefetchInFlight = inFlight,
+            ListingTtl = Seconds(Get, "HCPMODELFS_LISTING_TTL", 60),
+            ListingMaxKeys = Get("HCPMODELFS_LISTING_MAX_KEYS") is { } keys
+                ? int.TryParse(keys, NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k >= 1
+                    ? k
+                    : throw new FormatException("HCPMODELFS_LISTING_MAX_KEYS must be a positive number of keys")
+                : 100_000,
             Store = StoreSettingsBinder.Bind(environment, dotEnv),
             CacheDirectory = Get("MODEL_CACHE_DIR") ?? (isRoot ? "/var/cache/hcpmodelfs" : Path.Combine(home, ".cache", "hcpmodelfs")),
             CacheMaxBytes = maxBytes,

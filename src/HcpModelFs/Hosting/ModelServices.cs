@@ -24,7 +24,12 @@ internal sealed class ModelServices : IDisposable
     {
         Store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
         Layout = new StoreLayout(settings.Store.Prefix);
-        var catalogOptions = new CatalogOptions();
+        var catalogOptions = new CatalogOptions
+        {
+            ListingTtl = settings.ListingTtl,
+            PlainTtl = settings.ListingTtl,
+            MaxIndexKeys = settings.ListingMaxKeys,
+        };
         _storeCatalog = new ModelCatalog(Store, Layout, catalogOptions, loggerFactory.CreateLogger<ModelCatalog>());
         CacheDirectory = cacheDirectory ?? settings.CacheDirectory;
         Directory.CreateDirectory(CacheDirectory);

@@ -78,8 +78,11 @@ public sealed class InMemoryObjectStore : IObjectStore
     public async IAsyncEnumerable<ListEntry> ListAsync(
         string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // "list" counts listings, "list_page" the pages S3 would serve (1000 entries each, at least one).
         Bump("list");
+        Bump("list_page");
         await Task.Yield();
+        var yielded = 0;
         var keys = _objects.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         keys.Sort(StringComparer.Ordinal);
         string? lastPrefix = null;
@@ -95,6 +98,7 @@ public sealed class InMemoryObjectStore : IObjectStore
                     if (common != lastPrefix)
                     {
                         lastPrefix = common;
+                        CountPage(yielded++);
                         yield return ListEntry.Prefix(common);
                     }
 
@@ -104,8 +108,17 @@ public sealed class InMemoryObjectStore : IObjectStore
 
             if (_objects.TryGetValue(key, out var e))
             {
+                CountPage(yielded++);
                 yield return ListEntry.ForObject(e.Info);
             }
+        }
+    }
+
+    private void CountPage(int yielded)
+    {
+        if (yielded > 0 && yielded % 1000 == 0)
+        {
+            Bump("list_page");
         }
     }
 
