@@ -35,6 +35,19 @@ internal sealed class CachedLookups : IDisposable
         return await shared.WaitAsync(cancellationToken);
     }
 
+    /// <summary>The cached answer for <paramref name="key"/> if there is one and it is fresh; never loads.</summary>
+    public bool TryGetFresh(string key, out object? value)
+    {
+        if (_cache.TryGetValue(key, out Entry? cached) && cached!.ExpiresAt > _time.GetUtcNow())
+        {
+            value = cached.Value;
+            return true;
+        }
+
+        value = null;
+        return false;
+    }
+
     public void Remove(string key) => _cache.Remove(key);
 
     public void RemoveWhere(Func<string, bool> predicate)

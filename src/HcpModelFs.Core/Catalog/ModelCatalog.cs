@@ -26,6 +26,7 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private readonly CachedLookups _cache;
     private readonly ConcurrentDictionary<string, bool> _tooLargeLogged = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposed = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _orgSeen = new(StringComparer.Ordinal);
 
     public ModelCatalog(IObjectStore store, StoreLayout layout, CatalogOptions options, ILogger<ModelCatalog> logger, TimeProvider? time = null)
     {
@@ -60,12 +61,25 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return index.Models;
         }
 
-        return (IReadOnlyList<string>)(await _cache.GetAsync("models|" + org, async ct =>
+        return await ListTopLevelAsync(org, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<string>> ListTopLevelAsync(string org, CancellationToken cancellationToken) =>
+        (IReadOnlyList<string>)(await _cache.GetAsync("models|" + org, async ct =>
         {
             var names = await ListChildNamesAsync(_layout.OrgPrefix(org), ct);
             return ((object?)names, _options.ListingTtl, names.Count + 1);
         }, cancellationToken))!;
+
+    private void SeenModelOf(string org)
+    {
+        if (_orgSeen.TryGetValue(org, out var seen))
+        {
+            seen.TrySetResult();
+        }
     }
+
+    private OrgIndex? LoadedIndex(string org) => _cache.TryGetFresh("index|" + org, out var value) ? value as OrgIndex : null;
 
     public async Task<ModelRevision?> ResolveAsync(string org, string model, string? revision, CancellationToken cancellationToken)
     {
@@ -74,7 +88,9 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             return null;
         }
 
-        if ((revision is null || !ModelName.IsCommitSha(revision)) && await IndexAsync(org, cancellationToken) is { } index)
+        // Only an index already listed answers here: a lookup never waits for a whole organisation's listing (a
+        // `cat` of one file in an organisation of 100k keys would pay for all of them); READDIR lists it.
+        if ((revision is null || !ModelName.IsCommitSha(revision)) && LoadedIndex(org) is { } index)
         {
             if (revision is null && index.Plain(model) is { } plain)
             {
@@ -96,8 +112,30 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return (ModelRevision?)await _cache.GetAsync($"rev|{org}/{model}@{revision}", ct => ResolveUncachedAsync(org, model, revision, ct), cancellationToken);
     }
 
-    public async Task<bool> OrganizationExistsAsync(string org, CancellationToken cancellationToken) =>
-        ModelName.IsValid(org) && (await ListModelNamesAsync(org, walk: false, cancellationToken)).Count > 0;
+    public async Task<bool> OrganizationExistsAsync(string org, CancellationToken cancellationToken)
+    {
+        if (!ModelName.IsValid(org))
+        {
+            return false;
+        }
+
+        if (LoadedIndex(org) is { } loaded)
+        {
+            return loaded.Models.Count > 0;
+        }
+
+        // The organisation's listing answers as soon as its first model key arrives: a small organisation is listed
+        // whole by then (one page), a large one goes on in the background instead of holding up this lookup.
+        var seen = _orgSeen.GetOrAdd(org, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var load = IndexAsync(org, cancellationToken);
+        if (await Task.WhenAny(seen.Task, load) == seen.Task)
+        {
+            _ = load.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return true;
+        }
+
+        return await load is { } index ? index.Models.Count > 0 : (await ListTopLevelAsync(org, cancellationToken)).Count > 0;
+    }
 
     public void Invalidate(string org, string model)
     {
@@ -138,7 +176,17 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private async Task<OrgIndex?> IndexAsync(string org, CancellationToken cancellationToken) =>
         (OrgIndex?)await _cache.GetAsync("index|" + org, async ct =>
         {
-            var index = await OrgIndex.LoadAsync(_store, _layout, org, _options.MaxIndexKeys, ct);
+            OrgIndex? index;
+            try
+            {
+                index = await OrgIndex.LoadAsync(_store, _layout, org, _options.MaxIndexKeys, () => SeenModelOf(org), ct);
+            }
+            finally
+            {
+                // The next listing (after the TTL) gets a signal of its own; waiters hold this one's task already.
+                _orgSeen.TryRemove(org, out _);
+            }
+
             if (index is null)
             {
                 if (_tooLargeLogged.TryAdd(org, true))
@@ -169,25 +217,18 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
 
     private async Task<(object? Value, TimeSpan Ttl, long Size)> ResolveUncachedAsync(string org, string model, string? revision, CancellationToken ct)
     {
+        // Both go through the per-commit entry the organisation index uses too: one manifest GET per commit, whoever asks.
         if (revision is not null && ModelName.IsCommitSha(revision))
         {
-            var pinned = await ReadManifestAsync(org, model, revision, null, ct);
-            return pinned is null
-                ? (null, _options.NegativeTtl, 1)
-                : (ModelRevision.FromManifest(pinned, _layout), _options.CommitTtl, pinned.Files.Count + 1);
+            var pinned = await CommitAsync(org, model, revision, null, ct);
+            return pinned is null ? (null, _options.NegativeTtl, 1) : (pinned, _options.CommitTtl, pinned.FileCount + 1);
         }
 
         var commit = await ReadRefAsync(org, model, revision ?? StoreLayout.DefaultRef, ct);
         if (commit is not null)
         {
-            var manifest = await ReadManifestAsync(org, model, commit, null, ct);
-            if (manifest is null)
-            {
-                CoreLog.RefWithoutManifest(_logger, org, model, commit);
-                return (null, _options.NegativeTtl, 1);
-            }
-
-            return (ModelRevision.FromManifest(manifest, _layout), _options.RefTtl, manifest.Files.Count + 1);
+            var resolved = await CommitAsync(org, model, commit, null, ct);
+            return resolved is null ? (null, _options.NegativeTtl, 1) : (resolved, _options.RefTtl, resolved.FileCount + 1);
         }
 
         if (revision is not null)

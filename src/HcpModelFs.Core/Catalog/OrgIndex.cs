@@ -69,9 +69,11 @@ public sealed class OrgIndex
 
     /// <summary>
     /// Lists every key below the organisation; null when there are more than <paramref name="maxKeys"/> (memory is
-    /// bounded: the caller falls back to per-model listings).
+    /// bounded: the caller falls back to per-model listings). <paramref name="firstModel"/> is called once, as soon as
+    /// a key of a model has been listed (the organisation exists).
     /// </summary>
-    public static async Task<OrgIndex?> LoadAsync(IObjectStore store, StoreLayout layout, string org, int maxKeys, CancellationToken cancellationToken)
+    public static async Task<OrgIndex?> LoadAsync(
+        IObjectStore store, StoreLayout layout, string org, int maxKeys, Action? firstModel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(layout);
@@ -84,6 +86,11 @@ public sealed class OrgIndex
             }
 
             builder.Add(entry);
+            if (firstModel is not null && builder.ModelCount > 0)
+            {
+                firstModel();
+                firstModel = null;
+            }
         }
 
         return builder.Build();
@@ -95,6 +102,8 @@ public sealed class OrgIndex
         private readonly Dictionary<string, ModelKeys> _models = new(StringComparer.Ordinal);
 
         public int KeyCount { get; private set; }
+
+        public int ModelCount => _models.Count;
 
         public void Add(ListEntry entry)
         {

@@ -47,7 +47,7 @@ internal static class MountCommand
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);
 
-        await CatalogWarmUp.RunAsync(services.Catalog, logger, cancellationToken);
+        await CatalogWarmUp.RunAsync(services.Catalog, services.Store, services.Layout, logger, cancellationToken);
 
         FuseSession session;
         try

@@ -31,7 +31,7 @@ internal static class ServeCommand
         using var shutdown = new ShutdownSignal();
         using var services = new ModelServices(settings, loggerFactory);
         using var prefetcher = HttpServing.CreatePrefetcher(settings, services.Cache, loggerFactory);
-        await CatalogWarmUp.RunAsync(services.Catalog, logger, cancellationToken);
+        await CatalogWarmUp.RunAsync(services.Catalog, services.Store, services.Layout, logger, cancellationToken);
 
         Http.HubEndpoint endpoint;
         try

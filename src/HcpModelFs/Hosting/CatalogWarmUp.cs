@@ -16,7 +16,7 @@ internal static class CatalogWarmUp
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
 
-    public static async Task RunAsync(IModelCatalog catalog, ILogger logger, CancellationToken cancellationToken)
+    public static async Task RunAsync(IModelCatalog catalog, IObjectStore store, StoreLayout layout, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
@@ -28,10 +28,15 @@ internal static class CatalogWarmUp
                 return;
             }
 
-            var models = await catalog.ListModelsAsync(orgs[0], timeout.Token);
-            if (models.Count > 0)
+            // One page of the organisation's top level names a model; its listing as a whole (the catalog's index, which
+            // a large organisation pays for in many pages) is left to whoever reads that directory.
+            await foreach (var entry in store.ListAsync(layout.OrgPrefix(orgs[0]), "/", timeout.Token))
             {
-                await catalog.ResolveAsync(orgs[0], models[0], null, timeout.Token);
+                if (entry.IsPrefix)
+                {
+                    await catalog.ResolveAsync(orgs[0], entry.Key[layout.OrgPrefix(orgs[0]).Length..].TrimEnd('/'), null, timeout.Token);
+                    break;
+                }
             }
         }
         catch (Exception ex) when (ex is StoreException or OperationCanceledException)

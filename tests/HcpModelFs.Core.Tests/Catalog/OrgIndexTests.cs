@@ -113,8 +113,8 @@ public sealed class OrgIndexTests
             _store.Seed($"models/org/m{i}/a", [1]);
         }
 
-        Assert.Null(await OrgIndex.LoadAsync(_store, TestModel.Layout, "org", 10, CancellationToken.None).WaitAsync(Bounded));
-        Assert.NotNull(await OrgIndex.LoadAsync(_store, TestModel.Layout, "org", 11, CancellationToken.None).WaitAsync(Bounded));
+        Assert.Null(await OrgIndex.LoadAsync(_store, TestModel.Layout, "org", 10, null, CancellationToken.None).WaitAsync(Bounded));
+        Assert.NotNull(await OrgIndex.LoadAsync(_store, TestModel.Layout, "org", 11, null, CancellationToken.None).WaitAsync(Bounded));
     }
 
     [Fact]
@@ -254,5 +254,5 @@ public sealed class OrgIndexTests
         new(_store, TestModel.Layout, options, NullLogger<ModelCatalog>.Instance, _time);
 
     private async Task<OrgIndex> LoadAsync(string org) =>
-        (await OrgIndex.LoadAsync(_store, TestModel.Layout, org, 100_000, CancellationToken.None).WaitAsync(Bounded))!;
+        (await OrgIndex.LoadAsync(_store, TestModel.Layout, org, 100_000, null, CancellationToken.None).WaitAsync(Bounded))!;
 }

