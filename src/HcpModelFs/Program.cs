@@ -8,15 +8,11 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var envFile = new Option<string?>("--env-file")
-        {
-            Description = "A .env file read before the environment (default: ./.env if present)",
-            DefaultValueFactory = _ => ".env",
-            Recursive = true,
-        };
+        var envFile = GlobalOptions.EnvFile;
         var root = new RootCommand("hcpmodelfs: ML models from object storage (HCP, S3) as a read-only filesystem")
         {
             envFile,
+            GlobalOptions.Config,
         };
         root.Subcommands.Add(MountCommand.Create(envFile));
         root.Subcommands.Add(UploadCommand.Create(envFile));

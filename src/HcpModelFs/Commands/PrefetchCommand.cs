@@ -26,7 +26,7 @@ internal static class PrefetchCommand
         var models = new Argument<string[]>("models") { Description = "Models as ORG/MODEL or ORG/MODEL@REVISION (branch, tag or commit)", Arity = ArgumentArity.OneOrMore };
         var warm = new Option<bool>("--warm-cache") { Description = "Also keep the model in this node's local block cache (MODEL_CACHE_DIR)" };
         var command = new Command("prefetch", "Fetch models from the Hugging Face Hub into the store (no mount needed)") { models, warm };
-        command.SetAction((parse, ct) => RunAsync(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse.GetValue(models)!, parse.GetValue(warm), ct));
+        command.SetAction((parse, ct) => RunAsync(SettingsLoader.Load(parse, envFile).Settings, parse.GetValue(models)!, parse.GetValue(warm), ct));
         return command;
     }
 

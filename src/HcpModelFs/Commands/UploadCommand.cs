@@ -18,7 +18,7 @@ internal static class UploadCommand
         var command = new Command("upload", "Publish a local folder as a model (objects, then manifest, then ref)") { name, folder, revision };
         command.SetAction(async (parse, ct) =>
         {
-            var settings = DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile));
+            var settings = SettingsLoader.Load(parse, envFile).Settings;
             var parts = parse.GetValue(name)!.Split('/');
             if (parts.Length != 2)
             {
