@@ -18,6 +18,8 @@ internal static class Program
         root.Subcommands.Add(UploadCommand.Create(envFile));
         root.Subcommands.Add(PrefetchCommand.Create(envFile));
         root.Subcommands.Add(ServeCommand.Create(envFile));
+        root.Subcommands.Add(ConfigCommand.Create(envFile));
+        root.Subcommands.Add(CheckCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's
