@@ -18,7 +18,7 @@ internal sealed record SettingSource(SettingSourceKind Kind, string? Path = null
     public override string ToString() => Kind switch
     {
         SettingSourceKind.File => "file " + Path,
-        SettingSourceKind.DotEnv => Path is null ? ".env" : ".env " + Path,
+        SettingSourceKind.DotEnv => Path is null or ".env" ? ".env" : ".env " + Path,
         SettingSourceKind.Environment => "environment",
         SettingSourceKind.Flag => "flag",
         _ => "default",
