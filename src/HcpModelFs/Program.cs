@@ -20,11 +20,25 @@ internal static class Program
         root.Subcommands.Add(ServeCommand.Create(envFile));
         root.Subcommands.Add(ConfigCommand.Create(envFile));
         root.Subcommands.Add(CheckCommand.Create(envFile));
+        root.Subcommands.Add(ExportCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's
             // alone: the library's own SIGINT/SIGTERM handling could end the process before the unmount finishes.
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+            {
+                // Bad usage is exit 2 with one line per mistake (the library's default is 1 and the whole help text).
+                var verb = parse.CommandResult.Command == root ? string.Empty : " " + parse.CommandResult.Command.Name;
+                foreach (var error in parse.Errors)
+                {
+                    await Console.Error.WriteLineAsync($"hcpmodelfs{verb}: {error.Message} (see hcpmodelfs{verb} --help)");
+                }
+
+                return Commands.Cli.ExitCodes.BadUsage;
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,

@@ -24,7 +24,16 @@ internal static class CheckCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = new CliOutput("check", parse.GetValue(json));
-            var settings = SettingsLoader.Load(parse, envFile).Settings;
+            DaemonSettings settings;
+            try
+            {
+                settings = SettingsLoader.Load(parse, envFile).Settings;
+            }
+            catch (FormatException ex)
+            {
+                return output.BadUsage(ex.Message);
+            }
+
             var lines = new List<CheckLine>();
             lines.AddRange(await CheckStoreAsync(settings, ct));
             lines.AddRange(settings.HubPolicy.Enabled

@@ -19,7 +19,16 @@ internal static class ConfigCommand
         show.SetAction(parse =>
         {
             var output = new CliOutput("config show", parse.GetValue(json));
-            var effective = SettingsLoader.Load(parse, envFile, cache.Flags(parse));
+            EffectiveSettings effective;
+            try
+            {
+                effective = SettingsLoader.Load(parse, envFile, cache.Flags(parse));
+            }
+            catch (FormatException ex)
+            {
+                return output.BadUsage(ex.Message);
+            }
+
             Write(output, Rows(effective.Layers));
             return ExitCodes.Ok;
         });
