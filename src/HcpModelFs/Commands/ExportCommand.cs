@@ -6,7 +6,6 @@ using HcpModelFs.Core.Catalog;
 using HcpModelFs.Hosting;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 
 namespace HcpModelFs.Commands;
 
@@ -99,27 +98,9 @@ internal static class ExportCommand
         var results = new List<ModelExportResult>();
         try
         {
-            if (output.IsInteractive && AnsiConsole.Profile.Capabilities.Interactive)
+            foreach (var request in requests)
             {
-                await AnsiConsole.Progress()
-                    .AutoClear(false)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                    .StartAsync(async context =>
-                    {
-                        foreach (var request in requests)
-                        {
-                            results.Add(await ExportOneAsync(catalog, exporter, request, destination, hfLayout,
-                                (total, _) => new BarProgress(context.AddTask(request.Text, maxValue: Math.Max(total, 1))), logger, stop.Token));
-                        }
-                    });
-            }
-            else
-            {
-                foreach (var request in requests)
-                {
-                    results.Add(await ExportOneAsync(catalog, exporter, request, destination, hfLayout,
-                        (total, files) => new LogProgress(logger, request.Text, total, files), logger, stop.Token));
-                }
+                results.Add(await ExportOneAsync(catalog, exporter, request, destination, hfLayout, output, logger, stop.Token));
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -137,7 +118,7 @@ internal static class ExportCommand
 
     private static async Task<ModelExportResult> ExportOneAsync(
         ModelCatalog catalog, ModelExporter exporter, ExportRequest request, string destination, bool hfLayout,
-        Func<long, int, IModelProgress> progressFor, ILogger logger, CancellationToken ct)
+        CliOutput output, ILogger logger, CancellationToken ct)
     {
         try
         {
@@ -157,10 +138,11 @@ internal static class ExportCommand
                 ? new HfCacheLayout(destination, revision, request.Revision)
                 : new PlainLayout(destination, request.Org, request.Model);
             var bytes = files.Sum(f => f.Size);
-            using (var progress = progressFor(bytes, files.Count))
+            await ByteProgress.RunAsync(output, request.Text, bytes, (done, total) => ExportLog.Progress(logger, request.Text, done, total, files.Count), async progress =>
             {
-                await exporter.ExportAsync(files, layout, progress.Add, ct);
-            }
+                await exporter.ExportAsync(files, layout, progress.Report, ct);
+                return true;
+            });
 
             var commit = layout is HfCacheLayout hf ? hf.Commit : revision.Commit;
             ExportLog.Done(logger, request.Text, commit, layout.ModelPath, files.Count, bytes);
