@@ -116,6 +116,14 @@ public sealed class ConfigPrecedenceTests
         Assert.Equal(("2MiB", "file " + Path), (rows["HCPMODELFS_BLOCK_SIZE"].Value, rows["HCPMODELFS_BLOCK_SIZE"].Source));
         Assert.Equal(("64MiB", ".env"), (rows["HCPMODELFS_CACHE_MEMORY"].Value, rows["HCPMODELFS_CACHE_MEMORY"].Source));
         Assert.Equal(("60", "default"), (rows["HCPMODELFS_INGEST_LEASE_TTL"].Value, rows["HCPMODELFS_INGEST_LEASE_TTL"].Source));
-        Assert.False(rows.ContainsKey("S3_BUCKET")); // an alias nobody set is not listed
+        Assert.False(rows.ContainsKey("S3_BUCKET")); // aliases are shown as the setting they set
+
+        var viaAlias = ConfigCommand.Rows(new ConfigurationLayers(environment: new Dictionary<string, string>
+        {
+            ["S3_SECRET_ACCESS_KEY"] = SecretKey,
+            ["AWS_CA_BUNDLE"] = "/etc/ssl/ca.pem",
+        })).ToDictionary(r => r.Name);
+        Assert.Equal(new ConfigRow("HCP_SECRET_KEY", "***", "environment", "S3_SECRET_ACCESS_KEY"), viaAlias["HCP_SECRET_KEY"]);
+        Assert.Equal(new ConfigRow("HCP_ROOT_CA_PATH", "/etc/ssl/ca.pem", "environment", "AWS_CA_BUNDLE"), viaAlias["HCP_ROOT_CA_PATH"]);
     }
 }

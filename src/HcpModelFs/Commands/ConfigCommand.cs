@@ -35,22 +35,20 @@ internal static class ConfigCommand
         return new Command("config", "Inspect the configuration") { show };
     }
 
-    /// <summary>One row per setting that is set, and per main (non-alias) setting with its default.</summary>
+    /// <summary>
+    /// One row per setting: the value of the first of it and its aliases that is set (as the binders choose), masked,
+    /// with its source and the alias it came through; else the default.
+    /// </summary>
     internal static IReadOnlyList<ConfigRow> Rows(ConfigurationLayers layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         var rows = new List<ConfigRow>();
-        foreach (var key in SettingKeys.All)
+        foreach (var main in SettingKeys.All.Where(k => !k.IsAlias))
         {
-            var value = layers.ValueOf(key.Name);
-            if (value is not null)
-            {
-                rows.Add(new ConfigRow(key.Name, key.Mask(value), layers.SourceOf(key.Name).ToString()));
-            }
-            else if (!key.IsAlias)
-            {
-                rows.Add(new ConfigRow(key.Name, key.DefaultText, SettingSource.Default.ToString()));
-            }
+            var set = SettingKeys.WithAliases(main).FirstOrDefault(k => layers.ValueOf(k.Name) is not null);
+            rows.Add(set is null
+                ? new ConfigRow(main.Name, main.DefaultText, SettingSource.Default.ToString())
+                : new ConfigRow(main.Name, set.Mask(layers.ValueOf(set.Name)!), layers.SourceOf(set.Name).ToString(), set == main ? null : set.Name));
         }
 
         return rows;
@@ -70,10 +68,10 @@ internal static class ConfigCommand
         var valueWidth = Math.Min(48, rows.Max(r => r.Value.Length));
         foreach (var row in rows)
         {
-            output.WriteLine($"{row.Name.PadRight(nameWidth)}  {row.Value.PadRight(valueWidth)}  {row.Source}");
+            output.WriteLine($"{row.Name.PadRight(nameWidth)}  {row.Value.PadRight(valueWidth)}  {row.Source}{(row.Via is null ? string.Empty : $" (as {row.Via})")}");
         }
     }
 }
 
-/// <summary>One line of `config show`: the value is already masked.</summary>
-internal sealed record ConfigRow(string Name, string Value, string Source);
+/// <summary>One line of `config show`: the value is already masked; <see cref="Via"/> the alias that set it, if one did.</summary>
+internal sealed record ConfigRow(string Name, string Value, string Source, string? Via = null);

@@ -11,29 +11,29 @@ internal static class SettingKeys
     public static IReadOnlyList<SettingKey> All { get; } =
     [
         new("HCP_ENDPOINT", "(none: local-directory store)"),
-        new("S3_ENDPOINT", None, IsAlias: true),
+        new("S3_ENDPOINT", None, AliasOf: "HCP_ENDPOINT"),
         new("HCP_NAMESPACE", None),
-        new("S3_BUCKET", None, IsAlias: true),
+        new("S3_BUCKET", None, AliasOf: "HCP_NAMESPACE"),
         new("HCP_ACCESS_KEY", None, SecretKind.Partial),
-        new("HCP_ACCESS_KEY_FILE", None, IsAlias: true),
-        new("S3_ACCESS_KEY_ID", None, SecretKind.Partial, IsAlias: true),
-        new("S3_ACCESS_KEY_ID_FILE", None, IsAlias: true),
+        new("HCP_ACCESS_KEY_FILE", None, AliasOf: "HCP_ACCESS_KEY"),
+        new("S3_ACCESS_KEY_ID", None, SecretKind.Partial, AliasOf: "HCP_ACCESS_KEY"),
+        new("S3_ACCESS_KEY_ID_FILE", None, AliasOf: "HCP_ACCESS_KEY"),
         new("HCP_SECRET_KEY", None, SecretKind.Hidden),
-        new("HCP_SECRET_KEY_FILE", None, IsAlias: true),
-        new("S3_SECRET_ACCESS_KEY", None, SecretKind.Hidden, IsAlias: true),
-        new("S3_SECRET_ACCESS_KEY_FILE", None, IsAlias: true),
+        new("HCP_SECRET_KEY_FILE", None, AliasOf: "HCP_SECRET_KEY"),
+        new("S3_SECRET_ACCESS_KEY", None, SecretKind.Hidden, AliasOf: "HCP_SECRET_KEY"),
+        new("S3_SECRET_ACCESS_KEY_FILE", None, AliasOf: "HCP_SECRET_KEY"),
         new("HCP_REGION", "us-east-1"),
-        new("S3_REGION", None, IsAlias: true),
-        new("AWS_REGION", None, IsAlias: true),
+        new("S3_REGION", None, AliasOf: "HCP_REGION"),
+        new("AWS_REGION", None, AliasOf: "HCP_REGION"),
         new("HCP_PREFIX", "models/"),
-        new("S3_PREFIX", None, IsAlias: true),
+        new("S3_PREFIX", None, AliasOf: "HCP_PREFIX"),
         new("HCP_VERIFY_SSL", "true"),
-        new("S3_VERIFY_SSL", None, IsAlias: true),
+        new("S3_VERIFY_SSL", None, AliasOf: "HCP_VERIFY_SSL"),
         new("HCP_ROOT_CA_PATH", "(none: system trust store)"),
-        new("S3_ROOT_CA_PATH", None, IsAlias: true),
-        new("AWS_CA_BUNDLE", None, IsAlias: true),
+        new("S3_ROOT_CA_PATH", None, AliasOf: "HCP_ROOT_CA_PATH"),
+        new("AWS_CA_BUNDLE", None, AliasOf: "HCP_ROOT_CA_PATH"),
         new("HCP_MAX_CONNECTIONS", "64"),
-        new("S3_MAX_CONNECTIONS", None, IsAlias: true),
+        new("S3_MAX_CONNECTIONS", None, AliasOf: "HCP_MAX_CONNECTIONS"),
         new("HCP_CREDENTIALS_REFRESH_SECONDS", "10"),
         new("HCP_ATTEMPT_TIMEOUT_SECONDS", "10"),
         new("HCP_MAX_RETRIES", "3"),
@@ -50,7 +50,7 @@ internal static class SettingKeys
         new("HF_ENDPOINT", "https://huggingface.co"),
         new("HF_TOKEN", None, SecretKind.Hidden),
         new("HF_TOKEN_PATH", "$HF_HOME/token"),
-        new("HF_TOKEN_FILE", None, IsAlias: true),
+        new("HF_TOKEN_FILE", None, AliasOf: "HF_TOKEN_PATH"),
         new("HF_HOME", "$XDG_CACHE_HOME/huggingface or ~/.cache/huggingface"),
         new("HCPMODELFS_HUB_INGEST", "on"),
         new("HCPMODELFS_HUB_ALLOW", "*"),
@@ -72,4 +72,7 @@ internal static class SettingKeys
     private static readonly Dictionary<string, SettingKey> ByName = All.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
     public static SettingKey? Find(string name) => ByName.GetValueOrDefault(name);
+
+    /// <summary>The setting and its aliases, in the order the binders look at them.</summary>
+    public static IEnumerable<SettingKey> WithAliases(SettingKey main) => All.Where(k => k == main || k.AliasOf == main.Name);
 }
