@@ -70,7 +70,7 @@ internal static class CheckCommand
         var store = ObjectStoreFactory.Create(storeSettings, settings.LocalStoreDirectory, NullLoggerFactory.Instance);
         try
         {
-            lines.AddRange(await StoreChecks.RunAsync(store, new StoreLayout(settings.Store.Prefix), timeout.Token));
+            lines.AddRange(await StoreChecks.RunAsync(store, new StoreLayout(settings.Store.Prefix), settings.Store.IsS3, timeout.Token));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {

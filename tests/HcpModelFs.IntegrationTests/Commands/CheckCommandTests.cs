@@ -119,7 +119,11 @@ public sealed class CheckCommandTests(RgwFixture rgw) : IAsyncLifetime
     {
         using var ca = TestCertificates.CreateCa("HcpModelFs Check CA");
         using var server = TestCertificates.CreateServer(ca, "store.test", withLoopbackIp: true);
-        var (app, endpoint) = await StartHttpsAsync(server);
+        var (app, endpoint) = await StartAsync(server, ctx =>
+        {
+            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        });
         try
         {
             await CheckTlsAsync(ca, endpoint);
@@ -150,6 +154,30 @@ public sealed class CheckCommandTests(RgwFixture rgw) : IAsyncLifetime
         Directory.Delete(Path.GetDirectoryName(bundle)!, recursive: true);
     }
 
+    [Fact]
+    public async Task Check_fails_the_clock_skew_against_a_store_whose_date_is_an_hour_off()
+    {
+        var (app, endpoint) = await StartAsync(certificate: null, ctx =>
+        {
+            ctx.Response.Headers.Date = DateTimeOffset.UtcNow.AddHours(-1).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        });
+        try
+        {
+            var env = Env();
+            env["HCP_ENDPOINT"] = endpoint;
+            var result = await RealCli.RunAsync(env, "check");
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(result.StandardOutput, @"(?m)^FAIL\s+clock skew\s+\+36\d\d s against the store's Date header"), result.ToString());
+        }
+        finally
+        {
+            await app.StopAsync().WaitAsync(RealCli.Bounded);
+            await app.DisposeAsync();
+        }
+    }
+
     private Dictionary<string, string> Env() => RealCli.RgwEnvironment(rgw, _prefix, _hub!.HubUri);
 
     private static List<string> FailedLines(string stdout) =>
@@ -164,21 +192,20 @@ public sealed class CheckCommandTests(RgwFixture rgw) : IAsyncLifetime
         return port;
     }
 
-    private static async Task<(WebApplication App, string Endpoint)> StartHttpsAsync(X509Certificate2 certificate)
+    private static async Task<(WebApplication App, string Endpoint)> StartAsync(X509Certificate2? certificate, RequestDelegate handler)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
         {
             o.Protocols = HttpProtocols.Http1;
-            o.UseHttps(certificate);
+            if (certificate is not null)
+            {
+                o.UseHttps(certificate);
+            }
         }));
         var app = builder.Build();
-        app.Run(ctx =>
-        {
-            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-            return Task.CompletedTask;
-        });
+        app.Run(handler);
         await app.StartAsync().WaitAsync(RealCli.Bounded);
         var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));

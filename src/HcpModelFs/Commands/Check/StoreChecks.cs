@@ -14,7 +14,7 @@ internal static class StoreChecks
 {
     private const int ProbeSize = 64 * 1024;
 
-    public static async Task<IReadOnlyList<CheckLine>> RunAsync(IObjectStore store, StoreLayout layout, CancellationToken ct)
+    public static async Task<IReadOnlyList<CheckLine>> RunAsync(IObjectStore store, StoreLayout layout, bool signed, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(layout);
@@ -30,7 +30,7 @@ internal static class StoreChecks
                 }
             }
 
-            lines.Add(CheckLine.Ok("credentials", "accepted"));
+            lines.Add(CheckLine.Ok("credentials", signed ? "accepted" : "not needed (local directory)"));
             lines.Add(CheckLine.Ok("listing", string.Create(CultureInfo.InvariantCulture, $"{entries}{(entries >= 1000 ? "+" : string.Empty)} entries under '{layout.Prefix}'")));
         }
         catch (StoreException ex) when (ex.Kind == StoreErrorKind.AccessDenied)
