@@ -70,7 +70,7 @@ internal static class ExportCommand
 
             if (requests.Count == 0)
             {
-                return output.BadUsage("name at least one model (ORG/MODEL[@REV]) or a list with -f models.yaml");
+                return output.BadUsage("give the models (ORG/MODEL[@REV]) or -f models.yaml, then the destination folder");
             }
 
             var destination = positional[^1];
