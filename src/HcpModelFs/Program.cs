@@ -8,25 +8,37 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var envFile = new Option<string?>("--env-file")
-        {
-            Description = "A .env file read before the environment (default: ./.env if present)",
-            DefaultValueFactory = _ => ".env",
-            Recursive = true,
-        };
+        var envFile = GlobalOptions.EnvFile;
         var root = new RootCommand("hcpmodelfs: ML models from object storage (HCP, S3) as a read-only filesystem")
         {
             envFile,
+            GlobalOptions.Config,
         };
         root.Subcommands.Add(MountCommand.Create(envFile));
         root.Subcommands.Add(UploadCommand.Create(envFile));
         root.Subcommands.Add(PrefetchCommand.Create(envFile));
         root.Subcommands.Add(ServeCommand.Create(envFile));
+        root.Subcommands.Add(ConfigCommand.Create(envFile));
+        root.Subcommands.Add(CheckCommand.Create(envFile));
+        root.Subcommands.Add(ExportCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's
             // alone: the library's own SIGINT/SIGTERM handling could end the process before the unmount finishes.
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+            {
+                // Bad usage is exit 2 with one line per mistake (the library's default is 1 and the whole help text).
+                var verb = parse.CommandResult.Command == root ? string.Empty : " " + parse.CommandResult.Command.Name;
+                foreach (var error in parse.Errors)
+                {
+                    await Console.Error.WriteLineAsync($"hcpmodelfs{verb}: {error.Message} (see hcpmodelfs{verb} --help)");
+                }
+
+                return Commands.Cli.ExitCodes.BadUsage;
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,

@@ -34,7 +34,14 @@ public sealed class ModelPublisher
     public StoreLayout Layout => _layout;
 
     /// <summary>Publishes <paramref name="directory"/> as org/model and points the default ref (and <paramref name="revision"/>) at it.</summary>
-    public async Task<Manifest> PublishAsync(string org, string model, string directory, string revision, CancellationToken cancellationToken)
+    public Task<Manifest> PublishAsync(string org, string model, string directory, string revision, CancellationToken cancellationToken) =>
+        PublishAsync(org, model, directory, revision, null, cancellationToken);
+
+    /// <summary>
+    /// As above, reporting bytes done to <paramref name="progress"/>: each file's size once hashed and again once
+    /// uploaded (or found already uploaded), so the total is twice the folder's size.
+    /// </summary>
+    public async Task<Manifest> PublishAsync(string org, string model, string directory, string revision, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         if (!Naming.ModelName.IsValid(org) || !Naming.ModelName.IsValid(model))
         {
@@ -59,6 +66,7 @@ public sealed class ModelPublisher
         {
             var (size, sha256, blocks) = await FileDigest.ComputeAsync(Path.Combine(root, path), DiskBlockCacheOptions.DefaultBlockSize, cancellationToken);
             hashes.Add((path, size, sha256, blocks));
+            progress?.Report(size);
         }
 
         var commit = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
@@ -69,6 +77,7 @@ public sealed class ModelPublisher
         {
             var key = _layout.FileKey(org, model, commit, path);
             var info = await UploadAsync(key, Path.Combine(root, path), size, cancellationToken);
+            progress?.Report(size);
             files.Add(new ManifestFile(path, size, sha256, info.ETag, blocks));
         }
 

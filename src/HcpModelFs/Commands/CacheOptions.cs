@@ -10,6 +10,24 @@ internal sealed class CacheOptions
 
     public Option<string?> MaxSize { get; } = new("--cache-max-size") { Description = "Cache size limit, e.g. 200GiB (MODEL_CACHE_MAX_SIZE)" };
 
+    /// <summary>The flags as the variables they set: the top layer of <see cref="ConfigurationLayers"/>.</summary>
+    public Dictionary<string, string> Flags(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (parse.GetValue(Directory) is { } dir)
+        {
+            flags["MODEL_CACHE_DIR"] = dir;
+        }
+
+        if (parse.GetValue(MaxSize) is { } size)
+        {
+            flags["MODEL_CACHE_MAX_SIZE"] = size;
+        }
+
+        return flags;
+    }
+
     /// <summary>The settings with the flags applied over them (flags win over the environment).</summary>
     public DaemonSettings Apply(DaemonSettings settings, ParseResult parse)
     {

@@ -25,7 +25,7 @@ internal static class MountCommand
         };
         command.SetAction((parse, ct) =>
         {
-            var settings = cache.Apply(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse);
+            var settings = cache.Apply(SettingsLoader.Load(parse, envFile).Settings, parse);
 
             return RunAsync(parse.GetValue(mountPoint)!, settings, parse.GetValue(serve), ct);
         });

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HcpModelFs.Commands.Cli;
 using HcpModelFs.Configuration;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
@@ -25,12 +26,29 @@ internal static class PrefetchCommand
     {
         var models = new Argument<string[]>("models") { Description = "Models as ORG/MODEL or ORG/MODEL@REVISION (branch, tag or commit)", Arity = ArgumentArity.OneOrMore };
         var warm = new Option<bool>("--warm-cache") { Description = "Also keep the model in this node's local block cache (MODEL_CACHE_DIR)" };
-        var command = new Command("prefetch", "Fetch models from the Hugging Face Hub into the store (no mount needed)") { models, warm };
-        command.SetAction((parse, ct) => RunAsync(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse.GetValue(models)!, parse.GetValue(warm), ct));
+        var json = CliOutput.JsonOption();
+        var command = new Command("prefetch", "Fetch models from the Hugging Face Hub into the store (no mount needed)") { models, warm, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var output = new CliOutput("prefetch", parse.GetValue(json));
+            DaemonSettings settings;
+            try
+            {
+                settings = SettingsLoader.Load(parse, envFile).Settings;
+            }
+            catch (FormatException ex)
+            {
+                return output.BadUsage(ex.Message);
+            }
+
+            return await RunAsync(settings, parse.GetValue(models)!, parse.GetValue(warm), output, ct);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(DaemonSettings settings, string[] names, bool warmCache, CancellationToken cancellationToken)
+    private sealed record PrefetchResult(string Model, string? Commit, int Files, long Bytes, bool AlreadyStored, string? Error = null);
+
+    private static async Task<int> RunAsync(DaemonSettings settings, string[] names, bool warmCache, CliOutput output, CancellationToken cancellationToken)
     {
         var requests = new List<(string Org, string Model, string? Revision, string Text)>();
         foreach (var name in names)
@@ -38,8 +56,7 @@ internal static class PrefetchCommand
             var slash = name.IndexOf('/', StringComparison.Ordinal);
             if (slash <= 0 || !ModelName.IsValid(name.AsSpan(0, slash)) || !ModelName.TryParseModelEntry(name[(slash + 1)..], out var model, out var revision))
             {
-                await Console.Error.WriteLineAsync($"hcpmodelfs prefetch: '{name}' is not ORG/MODEL or ORG/MODEL@REVISION with valid Hub names");
-                return 2;
+                return output.BadUsage($"'{name}' is not ORG/MODEL or ORG/MODEL@REVISION with valid Hub names");
             }
 
             requests.Add((name[..slash], model, revision, name));
@@ -47,8 +64,7 @@ internal static class PrefetchCommand
 
         if (!settings.HubPolicy.Enabled)
         {
-            await Console.Error.WriteLineAsync("hcpmodelfs prefetch: Hub ingest is off (HCPMODELFS_HUB_INGEST=off)");
-            return 2;
+            return output.BadUsage("Hub ingest is off (HCPMODELFS_HUB_INGEST=off)");
         }
 
         // Without --warm-cache the blocks pass through a scratch cache that is removed afterwards.
@@ -58,7 +74,7 @@ internal static class PrefetchCommand
         using var shutdown = new ShutdownSignal();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
-        var failed = 0;
+        var results = new List<PrefetchResult>();
         try
         {
             using var services = new ModelServices(settings, loggerFactory, scratch);
@@ -66,19 +82,18 @@ internal static class PrefetchCommand
             {
                 try
                 {
-                    await PrefetchOneAsync(services, request.Org, request.Model, request.Revision, request.Text, warmCache, logger, stop.Token);
+                    results.Add(await PrefetchOneAsync(services, request.Org, request.Model, request.Revision, request.Text, warmCache, output, logger, stop.Token));
                 }
                 catch (Exception ex) when (ex is StoreException or HubException or IngestFailedException or ModelAccessDeniedException or ModelNotFoundException or IOException)
                 {
-                    failed++;
                     PrefetchLog.Failed(logger, request.Text, ex.Message);
+                    results.Add(new PrefetchResult(request.Text, null, 0, 0, false, ex.Message));
                 }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await Console.Error.WriteLineAsync("hcpmodelfs prefetch: interrupted; nothing half-written is visible, a later run resumes");
-            return 130;
+            return output.Fail("interrupted; nothing half-written is visible, a later run resumes", ExitCodes.Interrupted);
         }
         finally
         {
@@ -88,10 +103,32 @@ internal static class PrefetchCommand
             }
         }
 
-        return failed == 0 ? 0 : 1;
+        Write(output, results);
+        return results.Any(r => r.Error is not null) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
-    private static async Task PrefetchOneAsync(ModelServices services, string org, string model, string? revision, string text, bool warmCache, ILogger logger, CancellationToken ct)
+    private static void Write(CliOutput output, IReadOnlyList<PrefetchResult> results)
+    {
+        if (output.IsJson)
+        {
+            output.WriteJson(new { Ok = results.All(r => r.Error is null), Models = results });
+            return;
+        }
+
+        foreach (var result in results)
+        {
+            if (result.Error is not null)
+            {
+                output.Fail($"{result.Model}: {result.Error}");
+            }
+            else
+            {
+                output.WriteLine($"{result.Model} ({result.Commit}): {result.Files} files, {ByteSize.Format(result.Bytes)}{(result.AlreadyStored ? ", already in the store" : string.Empty)}");
+            }
+        }
+    }
+
+    private static async Task<PrefetchResult> PrefetchOneAsync(ModelServices services, string org, string model, string? revision, string text, bool warmCache, CliOutput output, ILogger logger, CancellationToken ct)
     {
         var resolved = await services.Catalog.ResolveAsync(org, model, revision, ct)
             ?? throw new ModelNotFoundException($"{text} is neither in the store nor on the Hub (or not allowed by HCPMODELFS_HUB_ALLOW/DENY or the size limit)");
@@ -103,11 +140,11 @@ internal static class PrefetchCommand
             }
 
             PrefetchLog.AlreadyStored(logger, text, resolved.Commit, warmCache);
-            return;
+            return new PrefetchResult(text, resolved.Commit, resolved.FileCount, resolved.TotalSize, AlreadyStored: true);
         }
 
         var job = services.Ingest!.Start(resolved);
-        await ShowProgressAsync(job, text, logger, ct);
+        await ShowProgressAsync(job, text, output, logger, ct);
         await job.Completion.WaitAsync(ct);
         if (warmCache)
         {
@@ -116,6 +153,7 @@ internal static class PrefetchCommand
         }
 
         PrefetchLog.Done(logger, text, resolved.Commit, resolved.FileCount, resolved.TotalSize);
+        return new PrefetchResult(text, resolved.Commit, resolved.FileCount, resolved.TotalSize, AlreadyStored: false);
     }
 
     private static async Task WarmAsync(DiskBlockCache cache, IBlockSource source, ModelRevision revision, CancellationToken ct)
@@ -138,9 +176,9 @@ internal static class PrefetchCommand
         }
     }
 
-    private static async Task ShowProgressAsync(IngestJob job, string text, ILogger logger, CancellationToken ct)
+    private static async Task ShowProgressAsync(IngestJob job, string text, CliOutput output, ILogger logger, CancellationToken ct)
     {
-        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        if (output.IsInteractive && AnsiConsole.Profile.Capabilities.Interactive)
         {
             await AnsiConsole.Progress()
                 .AutoClear(false)

@@ -17,7 +17,7 @@ internal static class ServeCommand
         };
         command.SetAction((parse, ct) =>
         {
-            var settings = cache.Apply(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse);
+            var settings = cache.Apply(SettingsLoader.Load(parse, envFile).Settings, parse);
 
             return RunAsync(settings, parse.GetValue(listen) ?? settings.HttpListen, ct);
         });

@@ -150,9 +150,13 @@ internal static class DaemonSettingsBinder
             : throw new FormatException($"{name} must be a number of seconds");
     }
 
-    public static DaemonSettings BindFromProcess(string? dotEnvPath)
+    /// <summary>The settings of all layers (config file &lt; .env &lt; environment &lt; flags), merged by <see cref="ConfigurationLayers"/>.</summary>
+    public static DaemonSettings Bind(ConfigurationLayers layers, bool isRoot, string home)
     {
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Bind(ConfigurationSources.ProcessEnvironment(), ConfigurationSources.ReadDotEnv(dotEnvPath), Fuse.Mounting.FuseMounter.IsRoot, string.IsNullOrEmpty(home) ? "/tmp" : home);
+        ArgumentNullException.ThrowIfNull(layers);
+        return Bind(layers.Values, null, isRoot, home);
     }
+
+    /// <summary>The process's settings without `--config` (HCPMODELFS_CONFIG or the default file still apply).</summary>
+    public static DaemonSettings BindFromProcess(string? dotEnvPath) => SettingsLoader.Load(dotEnvPath, configPath: null).Settings;
 }

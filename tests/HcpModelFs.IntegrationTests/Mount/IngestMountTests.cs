@@ -314,6 +314,14 @@ public sealed class IngestMountTests : IAsyncLifetime
         var again = await ProcessRunner.RunAsync("dotnet", [ModelFsDaemon.Dll, "prefetch", $"{Org}/{Name}"], Bounded, env);
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("already in the store", again.StandardOutput + again.StandardError, StringComparison.Ordinal);
+        var json = await ProcessRunner.RunAsync("dotnet", [ModelFsDaemon.Dll, "prefetch", $"{Org}/{Name}", $"{Org}/no-such-model", "--json"], Bounded, env);
+        Assert.True(json.ExitCode == 1, json.ToString());
+        using (var result = System.Text.Json.JsonDocument.Parse(json.StandardOutput))
+        {
+            var models = result.RootElement.GetProperty("models");
+            Assert.Equal((_commit, true), (models[0].GetProperty("commit").GetString(), models[0].GetProperty("already_stored").GetBoolean()));
+            Assert.True(models[1].TryGetProperty("error", out _), json.StandardOutput);
+        }
 
         var missing = await ProcessRunner.RunAsync("dotnet", [ModelFsDaemon.Dll, "prefetch", $"{Org}/no-such-model"], Bounded, env);
         Assert.Equal(1, missing.ExitCode);
