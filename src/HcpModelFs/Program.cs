@@ -22,6 +22,11 @@ internal static class Program
         root.Subcommands.Add(UploadCommand.Create(envFile));
         root.Subcommands.Add(PrefetchCommand.Create(envFile));
         root.Subcommands.Add(ServeCommand.Create(envFile));
+        root.Subcommands.Add(LsCommand.Create(envFile));
+        root.Subcommands.Add(InfoCommand.Create(envFile));
+        root.Subcommands.Add(RmCommand.Create(envFile));
+        root.Subcommands.Add(RefreshCommand.Create(envFile));
+        root.Subcommands.Add(CacheCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's

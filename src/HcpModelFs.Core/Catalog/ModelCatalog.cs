@@ -118,7 +118,8 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return commit;
     }
 
-    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, CancellationToken ct)
+    /// <summary>The manifest of a commit, or null when it is missing or invalid (logged).</summary>
+    public async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, CancellationToken ct)
     {
         var key = _layout.ManifestKey(org, model, commit);
         var info = await _store.HeadAsync(key, ct);
