@@ -5,6 +5,7 @@ using HcpModelFs.Configuration;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Naming;
+using HcpModelFs.Hosting;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Commands;
@@ -26,7 +27,7 @@ internal static class RmCommand
         var cache = new CacheOptions();
         var json = CliOutput.JsonOption();
         var command = new Command("rm", "Remove a model from the local cache, the store, or both") { target, fromCache, fromStore, all, yes, cache.Directory, json };
-        command.SetAction(async (parse, ct) =>
+        command.SetAction(async (parse, token) =>
         {
             var output = new CliOutput("rm", parse.GetValue(json));
             if (!ModelTarget.TryParse(parse.GetValue(target)!, allowOrgOnly: false, allowRevision: true, out var parsed, out var error))
@@ -42,6 +43,12 @@ internal static class RmCommand
 
             var settings = cache.ApplyDirectory(DaemonSettingsBinder.BindFromProcess(parse.GetValue(envFile)), parse);
             var request = new Request(parsed, Cache: c || a, Store: s || a, parse.GetValue(yes));
+
+            // SIGINT/SIGTERM stop the deletes between two keys, so the last line can say exactly what is left.
+            using var shutdown = new ShutdownSignal();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+            var ct = stop.Token;
             if (!request.Store)
             {
                 // The cache alone needs no store: its sidecars name the keys. A ref name needs the store to mean a commit.

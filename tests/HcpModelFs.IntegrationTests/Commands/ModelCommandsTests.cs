@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using HcpModelFs.IntegrationTests.Mount;
+using HcpModelFs.Testing.Processes;
 using HcpModelFs.Testing.Store;
 
 namespace HcpModelFs.IntegrationTests.Commands;
@@ -146,6 +148,31 @@ public sealed class ModelCommandsTests : IAsyncLifetime
 
         _proxy.ClearRules();
         Cli.Ok(await Cli.RunAsync(viaProxy, "rm", $"{Org}/{Model}", "--store", "--yes"));
+        Assert.Equal(0, await CountAsync($"{_scratch.Prefix}{Org}/{Model}/"));
+    }
+
+    [Fact]
+    public async Task Rm_interrupted_by_SIGINT_says_what_is_left_exits_130_and_a_rerun_finishes()
+    {
+        var viaProxy = _cli.Environment(_proxy!.Endpoint);
+        var weights = $"{_scratch.Prefix}{Org}/{Model}/{_commit}/weights/model.bin";
+        // The DELETE of the second object hangs (bounded), so SIGINT lands in the middle of the removal.
+        _proxy.AddRule(new FaultRule(FaultKind.Latency) { Match = r => r.Method == "DELETE" && r.Key == weights, Delay = TimeSpan.FromSeconds(20), Times = 1 });
+        await using var rm = DaemonProcess.Start("dotnet", [NotifyingDaemon.Dll, "rm", $"{Org}/{Model}", "--store", "--yes"], viaProxy);
+        var waited = Stopwatch.StartNew();
+        while (!_proxy.Requests.Any(r => r.Method == "DELETE" && r.Key == weights))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60) && !rm.HasExited, "rm never reached the DELETE of " + weights + "\n" + rm.StandardError);
+            await Task.Delay(50); // polling another process's progress, bounded above
+        }
+
+        rm.Signal(2);
+        Assert.True(await rm.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        var line = _cli.OneLineError(new ProcessResult(rm.ExitCode, rm.StandardOutput, rm.StandardError), 130, "rm");
+        Assert.Contains("interrupted; no revision of it is visible any more; 3 of 5 keys are left", line, StringComparison.Ordinal);
+        _cli.OneLineError(await _cli.RunAsync("info", $"{Org}/{Model}"), 1, "info");
+        Cli.Ok(await _cli.RunAsync("rm", $"{Org}/{Model}", "--store", "--yes"));
         Assert.Equal(0, await CountAsync($"{_scratch.Prefix}{Org}/{Model}/"));
     }
 

@@ -48,7 +48,7 @@ internal sealed class StoreSession : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return output.Fail("interrupted", ExitCodes.Interrupted);
+            return output.Fail("interrupted before anything was changed", ExitCodes.Interrupted);
         }
     }
 
