@@ -31,7 +31,15 @@ internal static class Program
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's
             // alone: the library's own SIGINT/SIGTERM handling could end the process before the unmount finishes.
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // A wrong command line is bad usage (exit 2, one line), not the library's exit 1 with a help page.
+                await Console.Error.WriteLineAsync($"hcpmodelfs: {parse.Errors[0].Message} (see hcpmodelfs --help)");
+                return 2;
+            }
+
+            return await parse.InvokeAsync(new InvocationConfiguration
             {
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,
