@@ -10,8 +10,8 @@ namespace HcpModelFs.Core.Cache;
 /// one refuses at start. The kernel drops an flock when its holder dies, even by SIGKILL, so a stale lock never blocks.
 /// </summary>
 /// <remarks>
-/// flock is taken explicitly rather than through .NET's FileShare.None, which DOTNET_SYSTEM_IO_DISABLEFILELOCKING
-/// turns off. The holder's pid goes into a separate file (<c>lock.owner</c>) because .NET takes a shared flock when it
+/// .NET's FileShare.None already takes flock(LOCK_EX | LOCK_NB) on open; it is taken explicitly as well because
+/// DOTNET_SYSTEM_IO_DISABLEFILELOCKING turns the runtime's lock off. The holder's pid goes into a separate file (<c>lock.owner</c>) because .NET takes a shared flock when it
 /// opens a file for reading, which the holder's exclusive lock would refuse.
 /// </remarks>
 public sealed partial class CacheDirectoryLock : IDisposable
