@@ -21,6 +21,11 @@ internal static class Program
         root.Subcommands.Add(ConfigCommand.Create(envFile));
         root.Subcommands.Add(CheckCommand.Create(envFile));
         root.Subcommands.Add(ExportCommand.Create(envFile));
+        root.Subcommands.Add(LsCommand.Create(envFile));
+        root.Subcommands.Add(InfoCommand.Create(envFile));
+        root.Subcommands.Add(RmCommand.Create(envFile));
+        root.Subcommands.Add(RefreshCommand.Create(envFile));
+        root.Subcommands.Add(CacheCommand.Create(envFile));
         try
         {
             // Our own handler below turns configuration errors into one line and exit code 2. Signals are ShutdownSignal's

@@ -257,8 +257,9 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         return commit;
     }
 
-    // size: the manifest's size when a listing showed it (then no HEAD is needed), else null.
-    private async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct)
+    /// <summary>The manifest of a commit, or null when it is missing or invalid (logged). size: the manifest's size when a
+    /// listing showed it (then no HEAD is needed), else null.</summary>
+    public async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct)
     {
         var key = _layout.ManifestKey(org, model, commit);
         size ??= (await _store.HeadAsync(key, ct))?.Size;

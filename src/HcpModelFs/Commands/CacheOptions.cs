@@ -3,7 +3,7 @@ using HcpModelFs.Configuration;
 
 namespace HcpModelFs.Commands;
 
-/// <summary>`--cache-dir` and `--cache-max-size`, shared by the commands that run a cache (`mount`, `serve`).</summary>
+/// <summary>`--cache-dir` and `--cache-max-size`, shared by the commands that run or look at a cache (`mount`, `serve`, `cache`, `ls`, `info`, `rm`).</summary>
 internal sealed class CacheOptions
 {
     public Option<string?> Directory { get; } = new("--cache-dir") { Description = "Local block cache directory (MODEL_CACHE_DIR)" };
@@ -27,6 +27,10 @@ internal sealed class CacheOptions
 
         return flags;
     }
+
+    /// <summary>Only `--cache-dir` applied (commands that look at a cache but do not run one).</summary>
+    public DaemonSettings ApplyDirectory(DaemonSettings settings, ParseResult parse) =>
+        parse.GetValue(Directory) is { } dir ? settings with { CacheDirectory = dir } : settings;
 
     /// <summary>The settings with the flags applied over them (flags win over the environment).</summary>
     public DaemonSettings Apply(DaemonSettings settings, ParseResult parse)

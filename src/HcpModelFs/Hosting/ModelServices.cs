@@ -19,9 +19,14 @@ internal sealed class ModelServices : IDisposable
     private readonly ModelCatalog _storeCatalog;
     private readonly HttpModelHub? _hub;
     private readonly HubFallbackCatalog? _hubCatalog;
+    private readonly CacheDirectoryLock _cacheLock;
 
     public ModelServices(DaemonSettings settings, ILoggerFactory loggerFactory, string? cacheDirectory = null)
     {
+        CacheDirectory = cacheDirectory ?? settings.CacheDirectory;
+        // One owner per cache directory: a second daemon on it refuses here, before it touches a file.
+        _cacheLock = CacheDirectoryLock.TryAcquire(CacheDirectory, out var holder)
+            ?? throw new IOException(CacheDirectoryLock.DescribeHeld(CacheDirectory, holder) + "; stop it or use another MODEL_CACHE_DIR / --cache-dir");
         Store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
         Layout = new StoreLayout(settings.Store.Prefix);
         var catalogOptions = new CatalogOptions
@@ -31,8 +36,6 @@ internal sealed class ModelServices : IDisposable
             MaxIndexKeys = settings.ListingMaxKeys,
         };
         _storeCatalog = new ModelCatalog(Store, Layout, catalogOptions, loggerFactory.CreateLogger<ModelCatalog>());
-        CacheDirectory = cacheDirectory ?? settings.CacheDirectory;
-        Directory.CreateDirectory(CacheDirectory);
         Cache = new DiskBlockCache(
             new DiskBlockCacheOptions
             {
@@ -64,6 +67,9 @@ internal sealed class ModelServices : IDisposable
 
     public IObjectStore Store { get; }
 
+    /// <summary>The Hub client; null when Hub ingest is off.</summary>
+    public HttpModelHub? Hub => _hub;
+
     public StoreLayout Layout { get; }
 
     public IModelCatalog Catalog { get; }
@@ -83,6 +89,7 @@ internal sealed class ModelServices : IDisposable
         _storeCatalog.Dispose();
         _hub?.Dispose();
         (Store as IDisposable)?.Dispose();
+        _cacheLock.Dispose();
     }
 
     private static string NodeIdFor(string cacheDirectory) =>

@@ -24,6 +24,9 @@ public enum FaultKind
     /// <summary>Forward; send the head (full Content-Length) and <see cref="FaultRule.AfterBytes"/> bytes, then close (FIN).</summary>
     TruncateBody,
 
+    /// <summary>Answer 403 AccessDenied without forwarding (e.g. HCP refusing a DELETE under retention or a hold).</summary>
+    Forbidden,
+
     /// <summary>Forward after waiting <see cref="FaultRule.Delay"/>.</summary>
     Latency,
 

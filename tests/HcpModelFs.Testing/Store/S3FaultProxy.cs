@@ -167,8 +167,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
                         case FaultKind.InternalError:
                         case FaultKind.ErrorInOk:
                         case FaultKind.NotImplemented:
+                        case FaultKind.Forbidden:
                             var (status, reason, code) = rule.Kind switch
                             {
+                                FaultKind.Forbidden => (403, "Forbidden", "AccessDenied"),
                                 FaultKind.NotImplemented => (501, "Not Implemented", "NotImplemented"),
                                 FaultKind.ErrorInOk => (200, "OK", "InternalError"),
                                 FaultKind.SlowDown => (503, "Slow Down", "SlowDown"),
