@@ -15,6 +15,7 @@ packages=(
   radosgw ceph-mon ceph-osd uuid-runtime   # a real S3 server (Ceph RGW) on 127.0.0.1
   curl ca-certificates
   attr                # getfattr: tests read the user.hcpmodelfs.* attributes of mounted files
+  prometheus          # promtool: tests check the daemon's /metrics text (Debian ships promtool only in this package)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,17 +1,18 @@
 using System.Diagnostics.Metrics;
+using HcpModelFs.Core.Diagnostics;
 
 namespace HcpModelFs.Core.Ingest;
 
 /// <summary>Instruments of the ingest pipeline (Meter <see cref="MeterName"/>); throughput is the rate of <see cref="BytesStored"/>.</summary>
 public static class IngestMetrics
 {
-    public const string MeterName = "HcpModelFs.Ingest";
-    public const string BytesStoredName = "hcpmodelfs.ingest.bytes_stored";
-    public const string FilesStoredName = "hcpmodelfs.ingest.files_stored";
-    public const string CommitsName = "hcpmodelfs.ingest.commits";
-    public const string RetriesName = "hcpmodelfs.ingest.retries";
-    public const string FailuresName = "hcpmodelfs.ingest.failures";
-    public const string ActiveName = "hcpmodelfs.ingest.active";
+    public const string MeterName = MetricNames.IngestMeter;
+    public const string BytesStoredName = MetricNames.IngestBytesStored;
+    public const string FilesStoredName = MetricNames.IngestFilesStored;
+    public const string CommitsName = MetricNames.IngestCommits;
+    public const string RetriesName = MetricNames.IngestRetries;
+    public const string FailuresName = MetricNames.IngestFailures;
+    public const string ActiveName = MetricNames.IngestActive;
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Core.Prefetch;
@@ -24,6 +26,7 @@ public sealed class Prefetcher : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _limiter;
     private readonly ConcurrentDictionary<string, FileJob> _jobs = new(StringComparer.Ordinal);
+    private readonly Meter _meter = new(MetricNames.PrefetchMeter);
 
     public Prefetcher(IBlockCache cache, PrefetchOptions options, ILogger<Prefetcher> logger)
     {
@@ -31,6 +34,9 @@ public sealed class Prefetcher : IDisposable
         _options = options;
         _logger = logger;
         _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        // The queue depth is what the limiter already knows: read at scrape time, nothing on the read path.
+        _meter.CreateObservableGauge(MetricNames.PrefetchInFlight, () => _options.MaxInFlight - _limiter.CurrentCount, "{block}", "Prefetch block fetches in flight");
+        _meter.CreateObservableGauge(MetricNames.PrefetchFiles, () => _jobs.Count, "{file}", "Open files with a prefetch job");
     }
 
     /// <summary>A lease for an open that needs no prefetch (the kernel reads the file itself).</summary>
@@ -74,6 +80,7 @@ public sealed class Prefetcher : IDisposable
             job.Cancel();
         }
 
+        _meter.Dispose();
         _limiter.Dispose();
     }
 
