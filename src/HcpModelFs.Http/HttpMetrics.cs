@@ -5,11 +5,11 @@ namespace HcpModelFs.Http;
 /// <summary>Instruments of the HTTP endpoint (Meter <see cref="MeterName"/>): requests by route and status, body bytes.</summary>
 public static class HttpMetrics
 {
-    public const string MeterName = "HcpModelFs.Http";
-    public const string RequestsName = "hcpmodelfs.http.requests";
-    public const string ResponseBytesName = "hcpmodelfs.http.response_bytes";
-    public const string DurationName = "hcpmodelfs.http.request.duration";
-    public const string ResolveCacheName = "hcpmodelfs.http.resolve.cache";
+    public const string MeterName = MetricNames.MeterName;
+    public const string RequestsName = MetricNames.Requests;
+    public const string ResponseBytesName = MetricNames.ResponseBytes;
+    public const string DurationName = MetricNames.Duration;
+    public const string ResolveCacheName = MetricNames.ResolveCache;
 
     private static readonly Meter Meter = new(MeterName);
 

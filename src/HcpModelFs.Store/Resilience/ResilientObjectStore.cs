@@ -48,11 +48,18 @@ public sealed class ResilientObjectStore : IObjectStore
             OnOpened = args =>
             {
                 _metrics.CircuitOpened(Name);
+                _metrics.CircuitState(Name, 2);
                 LogMessages.CircuitOpened(_logger, Name, args.BreakDuration.TotalSeconds);
+                return ValueTask.CompletedTask;
+            },
+            OnHalfOpened = _ =>
+            {
+                _metrics.CircuitState(Name, 1);
                 return ValueTask.CompletedTask;
             },
             OnClosed = _ =>
             {
+                _metrics.CircuitState(Name, 0);
                 LogMessages.CircuitClosed(_logger, Name);
                 return ValueTask.CompletedTask;
             },
@@ -75,12 +82,21 @@ public sealed class ResilientObjectStore : IObjectStore
     public async ValueTask ReadRangeAsync(
         string key, long offset, Memory<byte> destination, string? expectedETag, CancellationToken cancellationToken)
     {
-        await RunAsync(_idempotent, "read", key, (_inner, key, offset, destination, expectedETag),
-            static async (s, ct) =>
-            {
-                await s._inner.ReadRangeAsync(s.key, s.offset, s.destination, s.expectedETag, ct);
-                return true;
-            }, cancellationToken);
+        _metrics.ReadStarted(Name);
+        try
+        {
+            await RunAsync(_idempotent, "read", key, (_inner, key, offset, destination, expectedETag),
+                static async (s, ct) =>
+                {
+                    await s._inner.ReadRangeAsync(s.key, s.offset, s.destination, s.expectedETag, ct);
+                    return true;
+                }, cancellationToken);
+        }
+        finally
+        {
+            _metrics.ReadEnded(Name);
+        }
+
         _metrics.Read(Name, destination.Length);
     }
 
