@@ -25,4 +25,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(3006, LogLevel.Warning, "FUSE passthrough of {Key} refused ({Errno}); it is served by READs")]
     public static partial void PassthroughRefused(ILogger logger, string key, string errno);
+
+    [LoggerMessage(3007, LogLevel.Warning, "{Operation} failed for {Path}: {Kind} -> {Errno} ({Reason})")]
+    public static partial void OperationFailedExpected(ILogger logger, string operation, string path, string kind, string errno, string reason);
 }
