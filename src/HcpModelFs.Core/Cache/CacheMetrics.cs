@@ -23,7 +23,7 @@ internal sealed class CacheMetrics : IDisposable
         _meter.CreateObservableCounter(MetricNames.CacheCorruptBlocks, () => Interlocked.Read(ref counters.CorruptBlocks), "{block}", "Cached blocks dropped for a CRC mismatch");
         _meter.CreateObservableGauge(MetricNames.CacheBytes, () => ledger.Totals.Bytes, "By", "Bytes of cached blocks");
         _meter.CreateObservableGauge(MetricNames.CacheObjects, () => ledger.Totals.Objects, "{object}", "Objects in the cache");
-        _meter.CreateObservableGauge(MetricNames.CacheMaxBytes, () => ledger.MaxBytes, "By", "The cache's byte limit (0 = none)");
+        _meter.CreateObservableGauge(MetricNames.CacheMaxBytes, () => ledger.MaxBytes is long.MaxValue ? 0 : ledger.MaxBytes, "By", "The cache's byte limit (0 = none)");
     }
 
     public void Dispose() => _meter.Dispose();

@@ -16,4 +16,10 @@ internal static partial class DaemonLog
 
     [LoggerMessage(6003, LogLevel.Warning, "The store is not reachable at start-up ({Reason}); mounting anyway, reads fail with EIO until it is back")]
     public static partial void StoreNotReachable(ILogger logger, string reason);
+
+    [LoggerMessage(6004, LogLevel.Information, "Metrics on {Address}metrics; health {Address}healthz, readiness {Address}readyz")]
+    public static partial void MetricsListening(ILogger logger, string address);
+
+    [LoggerMessage(6005, LogLevel.Warning, "Cannot serve metrics on {Listen}: {Reason}; serving without /metrics, /healthz and /readyz")]
+    public static partial void MetricsListenFailed(ILogger logger, string listen, string reason);
 }

@@ -22,7 +22,8 @@ internal sealed class ModelServices : IDisposable
 
     public ModelServices(DaemonSettings settings, ILoggerFactory loggerFactory, string? cacheDirectory = null)
     {
-        Store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
+        Store = ObjectStoreFactory.Create(
+            settings.Store with { FailureLogInterval = settings.LogRepeatInterval }, settings.LocalStoreDirectory, loggerFactory);
         Layout = new StoreLayout(settings.Store.Prefix);
         var catalogOptions = new CatalogOptions();
         _storeCatalog = new ModelCatalog(Store, Layout, catalogOptions, loggerFactory.CreateLogger<ModelCatalog>());
