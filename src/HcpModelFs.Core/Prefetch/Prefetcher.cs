@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using HcpModelFs.Core.Cache;
-using HcpModelFs.Core.Diagnostics;
+using HcpModelFs.Store;
+using MetricNames = HcpModelFs.Core.Diagnostics.MetricNames;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Core.Prefetch;
@@ -27,6 +28,7 @@ public sealed class Prefetcher : IDisposable
     private readonly SemaphoreSlim _limiter;
     private readonly ConcurrentDictionary<string, FileJob> _jobs = new(StringComparer.Ordinal);
     private readonly Meter _meter = new(MetricNames.PrefetchMeter);
+    private readonly RepeatedFailureLog _failures;
 
     public Prefetcher(IBlockCache cache, PrefetchOptions options, ILogger<Prefetcher> logger)
     {
@@ -34,6 +36,7 @@ public sealed class Prefetcher : IDisposable
         _options = options;
         _logger = logger;
         _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _failures = new RepeatedFailureLog(logger, interval: options.FailureLogInterval);
         // The queue depth is what the limiter already knows: read at scrape time, nothing on the read path.
         _meter.CreateObservableGauge(MetricNames.PrefetchInFlight, () => _options.MaxInFlight - _limiter.CurrentCount, "{block}", "Prefetch block fetches in flight");
         _meter.CreateObservableGauge(MetricNames.PrefetchFiles, () => _jobs.Count, "{file}", "Open files with a prefetch job");
@@ -236,6 +239,7 @@ public sealed class Prefetcher : IDisposable
             try
             {
                 await _owner._cache.EnsureBlockAsync(_id, block, _source, ct);
+                _owner._failures.Succeeded("prefetch");
             }
             catch (OperationCanceledException)
             {
@@ -245,7 +249,12 @@ public sealed class Prefetcher : IDisposable
             {
                 _scheduled[block] = false;
                 Interlocked.Increment(ref _failures);
-                CoreLog.PrefetchFailed(_owner._logger, _id.Key, block, ex.Message);
+                // A store outage fails every prefetch of every open file: one line, then summaries.
+                if (_owner._failures.Failed("prefetch", FileSystem.ErrnoMap.Kind(ex), ex.Message))
+                {
+                    CoreLog.PrefetchFailed(_owner._logger, _id.Key, block, ex.Message);
+                }
+
             }
             finally
             {

@@ -29,6 +29,7 @@ internal static class HttpServing
     public static Prefetcher CreatePrefetcher(DaemonSettings settings, IBlockCache cache, ILoggerFactory loggerFactory) => new(cache, new PrefetchOptions
     {
         MaxInFlight = settings.PrefetchInFlight,
+        FailureLogInterval = settings.LogRepeatInterval,
         // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
         MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
     }, loggerFactory.CreateLogger<Prefetcher>());
