@@ -21,6 +21,8 @@ internal sealed class PrometheusMeterBridge : IDisposable
     public PrometheusMeterBridge(CollectorRegistry registry, Func<Instrument, bool> include, Func<Instrument, double[]> buckets)
     {
         var factory = (MetricFactory)Metrics.WithCustomRegistry(registry);
+        // The default exemplar (the current trace context) costs an allocation per observation; we trace nothing.
+        factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => Exemplar.None };
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (include(instrument) && Export.For(instrument, factory, buckets) is { } export)
@@ -103,6 +105,13 @@ internal sealed class PrometheusMeterBridge : IDisposable
                 return _children.TryGetValue(value, out var child) ? child : _children.GetOrAdd(value, v => CreateChild([v]));
             }
 
+            return ChildOfMany(names, tags);
+        }
+
+        // Apart from Child: a lambda capturing a local makes the compiler allocate its closure on entry to the
+        // enclosing method, on every call, even when this branch is not taken.
+        private object ChildOfMany(string[] names, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
             var values = new string[names.Length];
             for (var i = 0; i < names.Length; i++)
             {
