@@ -61,6 +61,8 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         var metrics = await MetricsAddressAsync(daemon);
         var (path, size, _) = Model.Files[1];
         var file = Path.Combine(daemon.MountPoint, PublishedModel.Org, PublishedModel.Name, path);
+        // The lookup reads the manifest from the store: done first, so the scrapes bracket the file's bytes alone.
+        Assert.Equal(0, (await ProcessRunner.RunAsync("stat", file)).ExitCode);
         var before = await ScrapeAsync(metrics);
 
         var read = await ProcessRunner.ShellAsync($"cat '{file}' | wc -c", TimeSpan.FromMinutes(2));
@@ -155,11 +157,16 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         }
 
         Proxy.ClearRules();
+        // The circuit stays open for its break duration (5 s): retry, bounded, until a read gets through.
         var recovered = false;
-        for (var attempt = 0; attempt < 100 && !recovered; attempt++)
+        var retrying = Stopwatch.StartNew();
+        while (!recovered && retrying.Elapsed < TimeSpan.FromSeconds(30))
         {
-            // The circuit may still be open for its break duration; each attempt is one bounded dd.
             recovered = (await ProcessRunner.RunAsync("dd", [$"if={file}", "of=/dev/null", "bs=64k", "count=1"], TimeSpan.FromSeconds(60))).ExitCode == 0;
+            if (!recovered)
+            {
+                await Task.Delay(200);
+            }
         }
 
         Assert.True(recovered, "reads did not recover after the outage ended\n" + daemon.Process.StandardError);
