@@ -49,6 +49,9 @@ internal sealed class FuseMetrics : IDisposable
         }
     }
 
+    /// <summary>The meter of this session (tests listen to it alone).</summary>
+    internal Meter Meter => _meter;
+
     public void Dispose() => _meter.Dispose();
 
     private static string[] BuildOpcodeNames()
