@@ -20,6 +20,7 @@ internal static class HttpServing
             TreeExpandPageSize = Math.Min(50, settings.HttpTreePageSize),
             AllowedTokens = settings.HttpTokensFile is { } file ? ReadTokens(file) : null,
             StartIngestOnLookup = settings.HubPolicy.Trigger == IngestTrigger.Lookup,
+            FailureLogInterval = settings.LogRepeatInterval,
         };
         return HubEndpoint.StartAsync(
             services.Catalog, services.Cache, new StoreBlockSource(services.Store), services.Ingest, prefetcher, options, loggerFactory, cancellationToken);
