@@ -64,6 +64,13 @@ internal sealed class StoreMetrics
     public void Written(string store, long bytes) =>
         _bytesWritten.Add(bytes, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
 
+    /// <summary>Publishes the gauges at 0 so a scrape shows them before the first read or breaker transition.</summary>
+    public void Publish(string store)
+    {
+        _readsInFlight.Add(0, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+        _circuitState.Add(0, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+    }
+
     public void ReadStarted(string store) =>
         _readsInFlight.Add(1, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
 

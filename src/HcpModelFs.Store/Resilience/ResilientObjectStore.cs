@@ -40,6 +40,7 @@ public sealed class ResilientObjectStore : IObjectStore
         _metrics = new StoreMetrics(meterFactory);
         _failures = new RepeatedFailureLog(_logger, _time, options.FailureLogInterval);
         _area = "Store " + inner.Name;
+        _metrics.Publish(inner.Name);
         var breaker = new CircuitBreakerStrategyOptions
         {
             FailureRatio = options.BreakerFailureRatio,

@@ -30,6 +30,10 @@ internal static class ServeCommand
         using var loggerFactory = Logging.Create(settings);
         var logger = loggerFactory.CreateLogger("hcpmodelfs");
         using var shutdown = new ShutdownSignal();
+        if (settings.MetricsListen is not null)
+        {
+            MetricsEndpoint.ConfigureExport();
+        }
         using var services = new ModelServices(settings, loggerFactory);
         var readiness = new Readiness(services.Store, services.Layout.ReadinessProbeKey);
         await using var metrics = await MetricsEndpoint.StartAsync(settings.MetricsListen, readiness, logger, cancellationToken);

@@ -98,11 +98,12 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     }
 
     /// <summary>
-    /// Once per process, before the default registry is first used: our meters (HcpModelFs.*) through
+    /// Once per process, before the default registry is first used (call it before the services are built, so their
+    /// first measurements are seen too): our meters (HcpModelFs.*) through
     /// <see cref="PrometheusMeterBridge"/> with latency buckets from 100 µs to 10 s, and prometheus-net's process
     /// metrics; its own meter adapter, event-counter bridge and debug metrics are off.
     /// </summary>
-    private static void ConfigureExport()
+    public static void ConfigureExport()
     {
         lock (ConfigureLock)
         {

@@ -78,8 +78,11 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         Assert.InRange(reads, 1, long.MaxValue);
         Assert.Equal(reads, Delta(before, after, "hcpmodelfs_fuse_duration_seconds_count", "opcode=\"read\""));
         Assert.Equal(0, Delta(before, after, "hcpmodelfs_fuse_errors_total", "opcode=\"read\""));
+        Assert.Contains("hcpmodelfs_store_reads_in_flight{", after, StringComparison.Ordinal);
         Assert.Equal(0, Sum(after, "hcpmodelfs_store_reads_in_flight"));
+        Assert.Contains("hcpmodelfs_store_circuit_state{", before, StringComparison.Ordinal);
         Assert.Equal(0, Sum(after, "hcpmodelfs_store_circuit_state"));
+        Assert.Contains("process_cpu_seconds_total ", after, StringComparison.Ordinal);
 
         var text = Path.Combine(_scratch.NewDirectory("scrape"), "metrics.txt");
         await File.WriteAllTextAsync(text, after);
