@@ -16,6 +16,7 @@ packages=(
   curl ca-certificates
   attr                # getfattr: tests read the user.hcpmodelfs.* attributes of mounted files
   systemd             # systemd-analyze verify, for systemd/hcpmodelfs.service (nothing is started)
+  prometheus          # promtool: tests check the daemon's /metrics text (Debian ships promtool only in this package)
 )
 missing=()
 for p in "${packages[@]}"; do

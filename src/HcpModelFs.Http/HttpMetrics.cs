@@ -2,22 +2,16 @@ using System.Diagnostics.Metrics;
 
 namespace HcpModelFs.Http;
 
-/// <summary>Instruments of the HTTP endpoint (Meter <see cref="MeterName"/>): requests by route and status, body bytes.</summary>
+/// <summary>Instruments of the HTTP endpoint (Meter <see cref="MetricNames.MeterName"/>): requests by route and status, body bytes.</summary>
 public static class HttpMetrics
 {
-    public const string MeterName = "HcpModelFs.Http";
-    public const string RequestsName = "hcpmodelfs.http.requests";
-    public const string ResponseBytesName = "hcpmodelfs.http.response_bytes";
-    public const string DurationName = "hcpmodelfs.http.request.duration";
-    public const string ResolveCacheName = "hcpmodelfs.http.resolve.cache";
+    private static readonly Meter Meter = new(MetricNames.MeterName);
 
-    private static readonly Meter Meter = new(MeterName);
+    internal static Counter<long> Requests { get; } = Meter.CreateCounter<long>(MetricNames.Requests, "{request}", "Requests answered, by route and status");
 
-    internal static Counter<long> Requests { get; } = Meter.CreateCounter<long>(RequestsName, "{request}", "Requests answered, by route and status");
+    internal static Counter<long> ResponseBytes { get; } = Meter.CreateCounter<long>(MetricNames.ResponseBytes, "By", "File bytes sent in resolve bodies, by route");
 
-    internal static Counter<long> ResponseBytes { get; } = Meter.CreateCounter<long>(ResponseBytesName, "By", "File bytes sent in resolve bodies, by route");
+    internal static Counter<long> ResolveCache { get; } = Meter.CreateCounter<long>(MetricNames.ResolveCache, "{response}", "resolve bodies by whether every block they need was already in the cache (result=hit|miss)");
 
-    internal static Counter<long> ResolveCache { get; } = Meter.CreateCounter<long>(ResolveCacheName, "{response}", "resolve bodies by whether every block they need was already in the cache (result=hit|miss)");
-
-    internal static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>(DurationName, "s", "Time to answer a request, by route");
+    internal static Histogram<double> Duration { get; } = Meter.CreateHistogram<double>(MetricNames.Duration, "s", "Time to answer a request, by route");
 }

@@ -34,4 +34,7 @@ public sealed record HubEndpointOptions
 
     /// <summary>Largest chunk copied from the cache to a response at once (a block is never straddled); two per response.</summary>
     public int ChunkBytes { get; init; } = 2 << 20;
+
+    /// <summary>While requests keep failing for the same reason (store or Hub down), one summary line per this interval.</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -9,6 +9,7 @@ using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Ingest;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Core.Prefetch;
+using HcpModelFs.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,7 @@ internal sealed partial class HubRequestHandler
     private readonly HubEndpointOptions _options;
     private readonly ILogger _logger;
     private readonly byte[][]? _tokenHashes;
+    private readonly RepeatedFailureLog _failures;
 
     public HubRequestHandler(IModelCatalog catalog, IBlockCache cache, IBlockSource store, IngestCoordinator? ingest, Prefetcher? prefetcher, HubEndpointOptions options, ILogger logger)
     {
@@ -51,6 +53,7 @@ internal sealed partial class HubRequestHandler
         _prefetcher = prefetcher;
         _options = options;
         _logger = logger;
+        _failures = new RepeatedFailureLog(logger, interval: options.FailureLogInterval);
         _tokenHashes = options.AllowedTokens?.Select(Hash).ToArray();
     }
 
@@ -72,6 +75,10 @@ internal sealed partial class HubRequestHandler
         try
         {
             await DispatchAsync(state);
+            if (context.Response.StatusCode < 500)
+            {
+                _failures.Succeeded("HTTP");
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -290,7 +297,11 @@ internal sealed partial class HubRequestHandler
         }
         else
         {
-            HttpLog.RequestFailed(_logger, s.Context.Request.Method, s.Route.Name, s.RawPath, HubError.Kind(ex), error.Status, ex.Message);
+            // A store or Hub outage fails every request alike: one line when it starts, then summaries.
+            if (error.Status < 500 || _failures.Failed("HTTP", HubError.Kind(ex), s.RawPath + ": " + ex.Message))
+            {
+                HttpLog.RequestFailed(_logger, s.Context.Request.Method, s.Route.Name, s.RawPath, HubError.Kind(ex), error.Status, ex.Message);
+            }
         }
 
         if (s.Context.Response.HasStarted)

@@ -11,6 +11,8 @@ public static class MetricNames
     public const string BytesWritten = "hcpmodelfs.store.bytes_written";
     public const string Duration = "hcpmodelfs.store.duration";
     public const string CircuitOpened = "hcpmodelfs.store.circuit_opened";
+    public const string CircuitState = "hcpmodelfs.store.circuit_state";
+    public const string ReadsInFlight = "hcpmodelfs.store.reads_in_flight";
 
     /// <summary>Tag names.</summary>
     public const string OperationTag = "operation";

@@ -28,6 +28,7 @@ public static class ObjectStoreFactory
         {
             AttemptTimeout = settings.AttemptTimeout,
             MaxRetries = settings.MaxRetries,
+            FailureLogInterval = settings.FailureLogInterval,
         }, loggerFactory?.CreateLogger<ResilientObjectStore>(), timeProvider, meterFactory);
     }
 }

@@ -13,6 +13,9 @@ internal sealed class StoreMetrics
     private readonly Counter<long> _bytesWritten;
     private readonly Counter<long> _circuitOpened;
     private readonly Histogram<double> _duration;
+    private readonly UpDownCounter<long> _readsInFlight;
+    private readonly UpDownCounter<int> _circuitState;
+    private int _state;
 
     public StoreMetrics(IMeterFactory? meterFactory)
     {
@@ -24,6 +27,9 @@ internal sealed class StoreMetrics
         _bytesWritten = meter.CreateCounter<long>(MetricNames.BytesWritten, "By", "Bytes written to the store");
         _circuitOpened = meter.CreateCounter<long>(MetricNames.CircuitOpened, "{event}", "Circuit breaker openings");
         _duration = meter.CreateHistogram<double>(MetricNames.Duration, "s", "Store attempt latency");
+        _readsInFlight = meter.CreateUpDownCounter<long>(MetricNames.ReadsInFlight, "{request}", "Ranged GETs in flight (retries included)");
+        // Up-down, not observable: a gauge set on each transition holds no callback (and so no store) in the meter.
+        _circuitState = meter.CreateUpDownCounter<int>(MetricNames.CircuitState, "1", "Circuit breaker: 0 closed, 1 half-open, 2 open");
     }
 
     private static Meter SharedMeter { get; } = new(MetricNames.MeterName);
@@ -57,6 +63,29 @@ internal sealed class StoreMetrics
 
     public void Written(string store, long bytes) =>
         _bytesWritten.Add(bytes, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+
+    /// <summary>Publishes the gauges at 0 so a scrape shows them before the first read or breaker transition.</summary>
+    public void Publish(string store)
+    {
+        _readsInFlight.Add(0, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+        _circuitState.Add(0, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+    }
+
+    public void ReadStarted(string store) =>
+        _readsInFlight.Add(1, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+
+    public void ReadEnded(string store) =>
+        _readsInFlight.Add(-1, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+
+    /// <summary>The breaker moved to <paramref name="state"/> (0 closed, 1 half-open, 2 open).</summary>
+    public void CircuitState(string store, int state)
+    {
+        var before = Interlocked.Exchange(ref _state, state);
+        if (before != state)
+        {
+            _circuitState.Add(state - before, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));
+        }
+    }
 
     public void CircuitOpened(string store) =>
         _circuitOpened.Add(1, new KeyValuePair<string, object?>(MetricNames.StoreTag, store));

@@ -5,6 +5,8 @@ internal sealed class CacheCounters
 {
     public long Hits;
     public long Misses;
+    public long HitBytes;
+    public long MissBytes;
     public long Fetches;
     public long Evictions;
     public long CorruptBlocks;

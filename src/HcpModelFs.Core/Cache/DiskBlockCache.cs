@@ -38,6 +38,7 @@ public sealed class DiskBlockCache : IBlockCache
     private readonly SingleFlight<BlockKey> _flights = new();
     private readonly BlockLoader _loader;
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly CacheMetrics _metrics;
     private int _disposed;
 
     public DiskBlockCache(DiskBlockCacheOptions options, ILogger<DiskBlockCache>? logger = null, TimeProvider? timeProvider = null)
@@ -75,6 +76,7 @@ public sealed class DiskBlockCache : IBlockCache
         var verifier = new WholeFileVerifier(_ledger, _counters, _background, _pool, _logger, _shutdown.Token);
         _loader = new BlockLoader(
             _blockSize, _ledger, _files, _counters, _background, _blocks, _resident, verifier, _fetchLimiter, _logger, _shutdown.Token);
+        _metrics = new CacheMetrics(_counters, _ledger);
         var (bytes, objects) = _ledger.Totals;
         _logger.CacheOpened(_files.Root, objects, bytes, _ledger.MaxBytes, minFree);
     }
@@ -139,6 +141,7 @@ public sealed class DiskBlockCache : IBlockCache
 
                 Interlocked.Increment(ref _counters.Hits);
                 var count = (int)Math.Min(length - done, ((block + 1) * _blockSize) - position);
+                Interlocked.Add(ref _counters.HitBytes, count);
                 ReadBlock(data, block, destination.Span.Slice(done, count), position);
                 done += count;
             }
@@ -257,6 +260,7 @@ public sealed class DiskBlockCache : IBlockCache
         }
 
         Interlocked.Increment(ref _counters.Hits);
+        Interlocked.Add(ref _counters.HitBytes, length);
         return true;
     }
 
@@ -304,6 +308,7 @@ public sealed class DiskBlockCache : IBlockCache
             return;
         }
 
+        _metrics.Dispose();
         _shutdown.Cancel();
         _background.WaitAll(TimeSpan.FromSeconds(30));
         _ledger.CloseAll();
@@ -342,10 +347,12 @@ public sealed class DiskBlockCache : IBlockCache
                 if (data.Present.Get(block))
                 {
                     Interlocked.Increment(ref _counters.Hits);
+                    Interlocked.Add(ref _counters.HitBytes, count);
                 }
                 else
                 {
                     Interlocked.Increment(ref _counters.Misses);
+                    Interlocked.Add(ref _counters.MissBytes, count);
                 }
 
                 // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have

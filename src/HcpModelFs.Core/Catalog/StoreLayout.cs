@@ -32,6 +32,9 @@ public sealed class StoreLayout
 
     public string FileKey(string org, string model, string commit, string path) => $"{Prefix}{org}/{model}/{commit}/{path}";
 
+    /// <summary>A key that need not exist, HEADed by readiness checks: a not-found answer shows the store answers.</summary>
+    public string ReadinessProbeKey => $"{Prefix}{MetaFolder}/readyz";
+
     public string ManifestKey(string org, string model, string commit) => $"{Prefix}{org}/{model}/{commit}/{MetaFolder}/manifest.json";
 
     public string RefsPrefix(string org, string model, string refName) =>

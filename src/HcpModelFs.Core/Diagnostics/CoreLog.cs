@@ -34,4 +34,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(3052, LogLevel.Debug, "Reading the manifests of organisation {Org} ahead stopped: {Reason}")]
     public static partial void ManifestWarmUpStopped(ILogger logger, string org, string reason);
+
+    [LoggerMessage(3007, LogLevel.Warning, "{Operation} failed for {Path}: {Kind} -> {Errno} ({Reason})")]
+    public static partial void OperationFailedExpected(ILogger logger, string operation, string path, string kind, string errno, string reason);
 }

@@ -25,6 +25,14 @@ internal static class ErrnoMap
         _ => Errno.EIO,
     };
 
+    /// <summary>
+    /// Failures the daemon meets in normal operation and can name without a stack trace: the store or the Hub
+    /// refusing or not answering, a missing object, an ingest that failed, a timeout. Anything else is a bug.
+    /// </summary>
+    public static bool IsExpected(Exception exception) => exception is StoreException or HubException
+        or IngestFailedException or ModelAccessDeniedException or TimeoutException or FileNotFoundException
+        or UnauthorizedAccessException or HttpRequestException;
+
     public static string Kind(Exception exception) => exception switch
     {
         StoreException s => s.Kind.ToString(),

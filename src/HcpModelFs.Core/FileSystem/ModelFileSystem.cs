@@ -6,6 +6,7 @@ using HcpModelFs.Core.Ingest;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Core.Prefetch;
 using HcpModelFs.Fuse;
+using HcpModelFs.Store;
 using HcpModelFs.Fuse.Abi;
 using HcpModelFs.Fuse.Protocol;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
     private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
     private readonly ConcurrentDictionary<ulong, string[]> _listings = new();
     private readonly DateTimeOffset _mountTime;
+    private readonly RepeatedFailureLog _failures;
     private long _nextHandle;
 
     public ModelFileSystem(
@@ -59,6 +61,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         _options = options;
         _logger = logger;
         _mountTime = (time ?? TimeProvider.System).GetUtcNow();
+        _failures = new RepeatedFailureLog(logger, time, options.FailureLogInterval);
         _passthrough = new PassthroughFiles(options.Passthrough, logger);
     }
 
@@ -81,13 +84,15 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 
         try
         {
-            return node.Kind switch
+            var result = node.Kind switch
             {
                 FsNodeKind.Root => await LookupOrganizationAsync(text, cancellationToken),
                 FsNodeKind.Organization => await LookupModelAsync(node.Org, text, cancellationToken),
                 FsNodeKind.Directory => LookupInRevision(node, text),
                 _ => Errno.ENOTDIR,
             };
+            _failures.Succeeded("lookup");
+            return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -164,7 +169,9 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         _prefetcher.OnRead(id, offset, destination.Length);
         try
         {
-            return await open.Reader.ReadAsync(offset, destination, cancellationToken);
+            var n = await open.Reader.ReadAsync(offset, destination, cancellationToken);
+            _failures.Succeeded("read");
+            return n;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -432,10 +439,23 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         return attributes with { Uid = _options.Uid, Gid = _options.Gid };
     }
 
+    /// <summary>
+    /// Maps the failure to its errno and logs it: an expected failure (store or Hub unreachable, not found, timeout) as
+    /// one line without a stack, summarised while it repeats; anything else is a bug and keeps its stack.
+    /// </summary>
     private Errno Fail(Exception ex, string operation, string path)
     {
         var errno = ErrnoMap.From(ex);
-        CoreLog.OperationFailed(_logger, ex, operation, path, ErrnoMap.Kind(ex), errno.ToString());
+        var kind = ErrnoMap.Kind(ex);
+        if (!ErrnoMap.IsExpected(ex))
+        {
+            CoreLog.OperationFailed(_logger, ex, operation, path, kind, errno.ToString());
+        }
+        else if (_failures.Failed(operation, kind, path + ": " + ex.Message))
+        {
+            CoreLog.OperationFailedExpected(_logger, operation, path, kind, errno.ToString(), ex.Message);
+        }
+
         return errno;
     }
 

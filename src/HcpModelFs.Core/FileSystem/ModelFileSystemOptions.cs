@@ -21,4 +21,7 @@ public sealed record ModelFileSystemOptions
 
     /// <summary>Answer opens of complete, verified cache files with FUSE passthrough where the kernel grants it.</summary>
     public bool Passthrough { get; init; } = true;
+
+    /// <summary>While an expected failure repeats, at most one summary line per this interval (one line when it starts).</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
 }

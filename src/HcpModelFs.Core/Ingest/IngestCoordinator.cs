@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
+using MetricNames = HcpModelFs.Core.Diagnostics.MetricNames;
 using HcpModelFs.Hub;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
@@ -24,6 +26,7 @@ public sealed class IngestCoordinator : IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _partSlots;
     private readonly ConcurrentDictionary<string, IngestJob> _jobs = new(StringComparer.Ordinal);
+    private readonly Meter _meter = new(MetricNames.IngestMeter);
 
     public IngestCoordinator(
         IObjectStore store,
@@ -45,6 +48,9 @@ public sealed class IngestCoordinator : IDisposable
         _publisher = new ModelPublisher(store, layout, loggerFactory.CreateLogger<ModelPublisher>(), _time);
         _leases = new LeaseManager(store, layout, options, _time);
         _partSlots = new SemaphoreSlim(options.PartsInFlight, options.PartsInFlight);
+        // Progress per model as gauges over the jobs map, read at scrape time; a committed or failed job drops out.
+        _meter.CreateObservableGauge(MetricNames.IngestProgressBytes, () => Progress(static j => j.BytesStored), "By", "Bytes of a running ingest stored so far, by model");
+        _meter.CreateObservableGauge(MetricNames.IngestTotalBytes, () => Progress(static j => j.TotalBytes), "By", "Bytes a running ingest stores in all, by model");
     }
 
     /// <summary>Raised (on a pool thread) when a job's revision is committed in the store.</summary>
@@ -79,12 +85,29 @@ public sealed class IngestCoordinator : IDisposable
 
     public void Dispose()
     {
+        _meter.Dispose();
         foreach (var job in _jobs.Values)
         {
             job.Dispose();
         }
 
         _partSlots.Dispose();
+    }
+
+    private List<Measurement<long>> Progress(Func<IngestJob, long> value)
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var job in _jobs.Values)
+        {
+            if (job.IsRunning)
+            {
+                measurements.Add(new Measurement<long>(value(job),
+                    new KeyValuePair<string, object?>(MetricNames.ModelTag, job.Name),
+                    new KeyValuePair<string, object?>(MetricNames.RevisionTag, job.Commit)));
+            }
+        }
+
+        return measurements;
     }
 
     private IngestJob Create(ModelRevision revision) => new(

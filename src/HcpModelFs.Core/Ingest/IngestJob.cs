@@ -102,6 +102,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     public bool IsCommitted => _committed;
 
+    /// <summary>Started and not yet committed, failed or stopped.</summary>
+    public bool IsRunning => Volatile.Read(ref _started) != 0 && !_completion.Task.IsCompleted;
+
     public DateTimeOffset? FailedAt { get; private set; }
 
     public long TotalBytes => _revision.TotalSize;

@@ -20,4 +20,7 @@ public sealed record PrefetchOptions
 
     /// <summary>Failed block fetches of one file before its background fetch gives up (readers still fetch on demand).</summary>
     public int MaxFailures { get; init; } = 8;
+
+    /// <summary>While prefetches keep failing, one summary line per this interval (one line when they start).</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using HcpModelFs.Core.Cache;
+using HcpModelFs.Store;
+using MetricNames = HcpModelFs.Core.Diagnostics.MetricNames;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Core.Prefetch;
@@ -24,6 +27,8 @@ public sealed class Prefetcher : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _limiter;
     private readonly ConcurrentDictionary<string, FileJob> _jobs = new(StringComparer.Ordinal);
+    private readonly Meter _meter = new(MetricNames.PrefetchMeter);
+    private readonly RepeatedFailureLog _failures;
 
     public Prefetcher(IBlockCache cache, PrefetchOptions options, ILogger<Prefetcher> logger)
     {
@@ -31,6 +36,10 @@ public sealed class Prefetcher : IDisposable
         _options = options;
         _logger = logger;
         _limiter = new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight);
+        _failures = new RepeatedFailureLog(logger, interval: options.FailureLogInterval);
+        // The queue depth is what the limiter already knows: read at scrape time, nothing on the read path.
+        _meter.CreateObservableGauge(MetricNames.PrefetchInFlight, () => _options.MaxInFlight - _limiter.CurrentCount, "{block}", "Prefetch block fetches in flight");
+        _meter.CreateObservableGauge(MetricNames.PrefetchFiles, () => _jobs.Count, "{file}", "Open files with a prefetch job");
     }
 
     /// <summary>A lease for an open that needs no prefetch (the kernel reads the file itself).</summary>
@@ -74,6 +83,7 @@ public sealed class Prefetcher : IDisposable
             job.Cancel();
         }
 
+        _meter.Dispose();
         _limiter.Dispose();
     }
 
@@ -232,6 +242,7 @@ public sealed class Prefetcher : IDisposable
             {
                 // Every block a fetch brings is checked as it lands; only a block already on disk may still need it.
                 await _owner._cache.EnsureReadableAsync(_id, block, _source, ct);
+                _owner._failures.Succeeded("prefetch");
             }
             catch (OperationCanceledException)
             {
@@ -241,7 +252,12 @@ public sealed class Prefetcher : IDisposable
             {
                 _scheduled[block] = false;
                 Interlocked.Increment(ref _failures);
-                CoreLog.PrefetchFailed(_owner._logger, _id.Key, block, ex.Message);
+                // A store outage fails every prefetch of every open file: one line, then summaries.
+                if (_owner._failures.Failed("prefetch", FileSystem.ErrnoMap.Kind(ex), ex.Message))
+                {
+                    CoreLog.PrefetchFailed(_owner._logger, _id.Key, block, ex.Message);
+                }
+
             }
             finally
             {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HcpModelFs.Fuse.Abi;
 using HcpModelFs.Fuse.Protocol;
@@ -43,6 +44,7 @@ public sealed partial class FuseDispatcher
         _options = options;
         _logger = logger;
         _pool = pool ?? BufferPool.Shared;
+        Metrics = new FuseMetrics(_requestCounts);
     }
 
     /// <summary>Raised once INIT has been answered (successfully).</summary>
@@ -50,6 +52,9 @@ public sealed partial class FuseDispatcher
 
     /// <summary>What INIT negotiated; null before INIT.</summary>
     public FuseConnectionInfo? Connection => Volatile.Read(ref _connection);
+
+    /// <summary>The instruments; the owner disposes them when the session ends.</summary>
+    internal FuseMetrics Metrics { get; }
 
     /// <summary>Requests whose handlers are still running.</summary>
     public long Pending => Interlocked.Read(ref _pending);
@@ -134,9 +139,10 @@ public sealed partial class FuseDispatcher
             return Task.CompletedTask;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var copy = _pool.Rent(request.Length);
         request.CopyTo(copy);
-        var state = new RequestState(copy, bodyEnd, header, sink, _interrupts.Register(header.Unique));
+        var state = new RequestState(copy, bodyEnd, header, sink, _interrupts.Register(header.Unique), started);
         Interlocked.Increment(ref _pending);
         return HandleAsync(state, entry.Async!);
     }
@@ -194,6 +200,7 @@ public sealed partial class FuseDispatcher
                 ReplyError(state, Errno.EIO);
             }
 
+            Metrics.Completed(state.Header.Opcode, state.Started);
             _interrupts.Complete(state.Header.Unique, state.Cancellation);
             _pool.Return(state.Buffer);
             if (Interlocked.Decrement(ref _pending) == 0)
@@ -265,6 +272,7 @@ public sealed partial class FuseDispatcher
 
     private void ReplyError(IFuseReplySink sink, FuseInHeader header, Errno error)
     {
+        Metrics.Error(header.Opcode, error);
         Span<byte> reply = stackalloc byte[FuseOutHeader.Size];
         AbiWriter.WriteOutHeader(reply, FuseOutHeader.Size, error, header.Unique);
         CheckWrite(sink.Send(reply), header);

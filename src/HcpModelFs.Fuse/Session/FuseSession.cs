@@ -107,6 +107,7 @@ public sealed class FuseSession : IAsyncDisposable
 
         LogMessages.RequestsServed(
             _logger, _mount.MountPoint, string.Join(' ', SnapshotRequestCounts().Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.ToString().ToUpperInvariant()}={c.Value}"))));
+        _dispatcher.Metrics.Dispose();
         if (done)
         {
             foreach (var clone in _clones)

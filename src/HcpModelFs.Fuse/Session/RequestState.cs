@@ -7,8 +7,9 @@ internal sealed class RequestState
 {
     private int _replied;
 
-    public RequestState(byte[] buffer, int bodyEnd, FuseInHeader header, IFuseReplySink sink, CancellationTokenSource cancellation)
+    public RequestState(byte[] buffer, int bodyEnd, FuseInHeader header, IFuseReplySink sink, CancellationTokenSource cancellation, long started)
     {
+        Started = started;
         Buffer = buffer;
         Body = buffer.AsMemory(FuseInHeader.Size, bodyEnd - FuseInHeader.Size);
         Header = header;
@@ -17,6 +18,9 @@ internal sealed class RequestState
     }
 
     public byte[] Buffer { get; }
+
+    /// <summary>Stopwatch timestamp of the request's arrival (for the latency histogram).</summary>
+    public long Started { get; }
 
     public ReadOnlyMemory<byte> Body { get; }
 

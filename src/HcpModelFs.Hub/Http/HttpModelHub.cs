@@ -169,6 +169,8 @@ public sealed class HttpModelHub : IModelHub, IDisposable
                 return true;
             },
             cancellationToken);
+        HubMetrics.Reads.Add(1);
+        HubMetrics.BytesRead.Add(destination.Length);
 
         if (_options.VerifyWholeFileReads && offset == 0 && used is not null && destination.Length == used.Size)
         {

@@ -32,6 +32,9 @@ public sealed record StoreSettings
 
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often a failure that keeps repeating is summarised in the log (see <see cref="RepeatedFailureLog"/>).</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     public int MaxRetries { get; init; } = 3;
 
     public bool IsS3 => Endpoint is not null;

@@ -7,6 +7,9 @@ public sealed record ResilienceOptions
 
     public int MaxRetries { get; init; } = 5;
 
+    /// <summary>At most one summary line per this interval while a failure repeats (one line when it starts).</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);

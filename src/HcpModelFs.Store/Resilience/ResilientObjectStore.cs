@@ -26,6 +26,8 @@ public sealed class ResilientObjectStore : IObjectStore
     private readonly ILogger _logger;
     private readonly StoreMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly RepeatedFailureLog _failures;
+    private readonly string _area;
 
     public ResilientObjectStore(IObjectStore inner, ResilienceOptions? options = null, ILogger<ResilientObjectStore>? logger = null,
         TimeProvider? timeProvider = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
@@ -36,6 +38,9 @@ public sealed class ResilientObjectStore : IObjectStore
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _metrics = new StoreMetrics(meterFactory);
+        _failures = new RepeatedFailureLog(_logger, _time, options.FailureLogInterval);
+        _area = "Store " + inner.Name;
+        _metrics.Publish(inner.Name);
         var breaker = new CircuitBreakerStrategyOptions
         {
             FailureRatio = options.BreakerFailureRatio,
@@ -48,11 +53,18 @@ public sealed class ResilientObjectStore : IObjectStore
             OnOpened = args =>
             {
                 _metrics.CircuitOpened(Name);
+                _metrics.CircuitState(Name, 2);
                 LogMessages.CircuitOpened(_logger, Name, args.BreakDuration.TotalSeconds);
+                return ValueTask.CompletedTask;
+            },
+            OnHalfOpened = _ =>
+            {
+                _metrics.CircuitState(Name, 1);
                 return ValueTask.CompletedTask;
             },
             OnClosed = _ =>
             {
+                _metrics.CircuitState(Name, 0);
                 LogMessages.CircuitClosed(_logger, Name);
                 return ValueTask.CompletedTask;
             },
@@ -75,12 +87,21 @@ public sealed class ResilientObjectStore : IObjectStore
     public async ValueTask ReadRangeAsync(
         string key, long offset, Memory<byte> destination, string? expectedETag, CancellationToken cancellationToken)
     {
-        await RunAsync(_idempotent, "read", key, (_inner, key, offset, destination, expectedETag),
-            static async (s, ct) =>
-            {
-                await s._inner.ReadRangeAsync(s.key, s.offset, s.destination, s.expectedETag, ct);
-                return true;
-            }, cancellationToken);
+        _metrics.ReadStarted(Name);
+        try
+        {
+            await RunAsync(_idempotent, "read", key, (_inner, key, offset, destination, expectedETag),
+                static async (s, ct) =>
+                {
+                    await s._inner.ReadRangeAsync(s.key, s.offset, s.destination, s.expectedETag, ct);
+                    return true;
+                }, cancellationToken);
+        }
+        finally
+        {
+            _metrics.ReadEnded(Name);
+        }
+
         _metrics.Read(Name, destination.Length);
     }
 
@@ -210,8 +231,13 @@ public sealed class ResilientObjectStore : IObjectStore
                 var kind = Kind(args.Outcome.Exception);
                 var op = args.Context.OperationKey ?? "?";
                 _metrics.Retry(Name, op, kind);
-                LogMessages.Retrying(_logger, Name, op, args.Context.Properties.GetValue(KeyProperty, "?"), kind,
-                    args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                // An outage fails every request: one line when it starts, then summaries (RepeatedFailureLog).
+                var key = args.Context.Properties.GetValue(KeyProperty, "?");
+                if (_failures.Failed(_area, kind.ToString(), op + " " + key))
+                {
+                    LogMessages.Retrying(_logger, Name, op, key, kind, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                }
+
                 return ValueTask.CompletedTask;
             },
         };
@@ -238,6 +264,7 @@ public sealed class ResilientObjectStore : IObjectStore
                 {
                     var result = await st.call(st.state, ctx.CancellationToken);
                     st.self._metrics.Attempt(st.self.Name, st.operation, Stopwatch.GetElapsedTime(started).TotalSeconds, null);
+                    st.self._failures.Succeeded(st.self._area);
                     return result;
                 }
                 catch (Exception e)

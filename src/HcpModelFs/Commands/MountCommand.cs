@@ -18,14 +18,15 @@ internal static class MountCommand
     {
         var mountPoint = new Argument<string>("mountpoint") { Description = "Where to mount (created if missing), e.g. /models" };
         var cache = new CacheOptions();
+        var metrics = new MetricsListenOption();
         var serve = new Option<string?>("--serve") { Description = "Also serve the Hub HTTP API on address:port, from the same cache (see `serve`)" };
         var command = new Command("mount", "Mount the model store read-only and serve it until SIGTERM/SIGINT")
         {
-            mountPoint, cache.Directory, cache.MaxSize, serve,
+            mountPoint, cache.Directory, cache.MaxSize, serve, metrics.Option,
         };
         command.SetAction((parse, ct) =>
         {
-            var settings = cache.Apply(SettingsLoader.Load(parse, envFile).Settings, parse);
+            var settings = metrics.Apply(cache.Apply(SettingsLoader.Load(parse, envFile).Settings, parse), parse);
 
             return RunAsync(parse.GetValue(mountPoint)!, settings, parse.GetValue(serve), ct);
         });
@@ -34,16 +35,26 @@ internal static class MountCommand
 
     public static async Task<int> RunAsync(string mountPoint, DaemonSettings settings, string? serve, CancellationToken cancellationToken)
     {
-        using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
+        using var loggerFactory = Logging.Create(settings);
         var logger = loggerFactory.CreateLogger("hcpmodelfs");
         using var shutdown = new ShutdownSignal();
+        if (settings.MetricsListen is not null)
+        {
+            MetricsEndpoint.ConfigureExport();
+        }
 
         using var services = new ModelServices(settings, loggerFactory);
+        var readiness = new Readiness(services.Store, services.Layout.ReadinessProbeKey);
+        await using var metrics = await MetricsEndpoint.StartAsync(settings.MetricsListen, readiness, logger, cancellationToken);
         var cache = services.Cache;
         using var prefetcher = HttpServing.CreatePrefetcher(settings, cache, loggerFactory);
         var fileSystem = new ModelFileSystem(
             services.Catalog, cache, new StoreBlockSource(services.Store), prefetcher,
-            new ModelFileSystemOptions { CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough },
+            new ModelFileSystemOptions
+            {
+                CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough,
+                FailureLogInterval = settings.LogRepeatInterval,
+            },
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);
 
@@ -84,9 +95,11 @@ internal static class MountCommand
 
         DaemonLog.Serving(logger, session.MountPoint, services.Store.Name, settings.CacheDirectory,
             settings.CacheMaxBytes is { } max ? ByteSize.Format(max) : "disk minus 10 %");
+        readiness.Serving();
         SystemdNotifier.Notify("READY=1\nSTATUS=serving " + session.MountPoint + (endpoint is null ? string.Empty : " and " + endpoint.Address));
 
         var ended = await Task.WhenAny(shutdown.Task, session.Completion);
+        readiness.Stopping();
         SystemdNotifier.Notify("STOPPING=1");
         if (ended == shutdown.Task)
         {

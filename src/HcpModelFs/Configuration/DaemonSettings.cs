@@ -35,6 +35,20 @@ internal sealed record DaemonSettings
 
     public string? LogFile { get; init; }
 
+    /// <summary>Size at which the log file rolls over to a new one (HCPMODELFS_LOG_FILE_MAX_SIZE, default 100MiB).</summary>
+    public long LogFileMaxBytes { get; init; } = 100L << 20;
+
+    /// <summary>Log files kept, the current one included (HCPMODELFS_LOG_FILE_RETAINED, default 5).</summary>
+    public int LogFileRetained { get; init; } = 5;
+
+    /// <summary>While an expected failure repeats, one summary line per this interval (HCPMODELFS_LOG_REPEAT_INTERVAL, seconds).</summary>
+    public TimeSpan LogRepeatInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>address:port of /metrics, /healthz and /readyz (HCPMODELFS_METRICS_LISTEN; null = `off`).</summary>
+    public string? MetricsListen { get; init; } = DefaultMetricsListen;
+
+    public const string DefaultMetricsListen = "127.0.0.1:9464";
+
     public string LogLevel { get; init; } = "Information";
 
     /// <summary>"text", "json", or null: text on a terminal, JSON lines otherwise (containers).</summary>

@@ -85,6 +85,18 @@ internal static class DaemonSettingsBinder
             LocalStoreDirectory = (isRoot ? "/var/lib/hcpmodelfs/store" : Path.Combine(home, ".local", "share", "hcpmodelfs", "store")),
             ReadAheadKb = readAhead,
             LogFile = Get("HCPMODELFS_LOG_FILE"),
+            LogFileMaxBytes = Get("HCPMODELFS_LOG_FILE_MAX_SIZE") is { } logSize
+                ? ByteSize.TryParse(logSize, out var lb) && lb >= 1 << 20
+                    ? lb
+                    : throw new FormatException("HCPMODELFS_LOG_FILE_MAX_SIZE must be a size of at least 1MiB, such as 100MiB")
+                : 100L << 20,
+            LogFileRetained = Get("HCPMODELFS_LOG_FILE_RETAINED") is { } kept
+                ? int.TryParse(kept, NumberStyles.None, CultureInfo.InvariantCulture, out var retained) && retained is >= 1 and <= 1000
+                    ? retained
+                    : throw new FormatException("HCPMODELFS_LOG_FILE_RETAINED must be a number from 1 to 1000")
+                : 5,
+            LogRepeatInterval = Seconds(Get, "HCPMODELFS_LOG_REPEAT_INTERVAL", 60),
+            MetricsListen = MetricsListenSetting.Parse(Get("HCPMODELFS_METRICS_LISTEN"), "HCPMODELFS_METRICS_LISTEN"),
             LogLevel = Get("HCPMODELFS_LOG_LEVEL") ?? "Information",
             LogFormat = Get("HCPMODELFS_LOG_FORMAT"),
             AllowOther = Get("HCPMODELFS_ALLOW_OTHER") is not ("0" or "false"),

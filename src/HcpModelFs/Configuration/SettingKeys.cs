@@ -69,6 +69,10 @@ internal static class SettingKeys
         new("HCPMODELFS_LOG_LEVEL", "Information"),
         new("HCPMODELFS_LOG_FORMAT", "(text on a terminal, JSON lines otherwise)"),
         new("HCPMODELFS_LOG_FILE", None),
+        new("HCPMODELFS_LOG_FILE_MAX_SIZE", "100MiB"),
+        new("HCPMODELFS_LOG_FILE_RETAINED", "5"),
+        new("HCPMODELFS_LOG_REPEAT_INTERVAL", "60"),
+        new("HCPMODELFS_METRICS_LISTEN", "127.0.0.1:9464"),
     ];
 
     private static readonly Dictionary<string, SettingKey> ByName = All.ToDictionary(k => k.Name, StringComparer.Ordinal);

@@ -20,6 +20,7 @@ internal static class HttpServing
             TreeExpandPageSize = Math.Min(50, settings.HttpTreePageSize),
             AllowedTokens = settings.HttpTokensFile is { } file ? ReadTokens(file) : null,
             StartIngestOnLookup = settings.HubPolicy.Trigger == IngestTrigger.Lookup,
+            FailureLogInterval = settings.LogRepeatInterval,
         };
         return HubEndpoint.StartAsync(
             services.Catalog, services.Cache, new StoreBlockSource(services.Store), services.Ingest, prefetcher, options, loggerFactory, cancellationToken);
@@ -29,6 +30,7 @@ internal static class HttpServing
     public static Prefetcher CreatePrefetcher(DaemonSettings settings, IBlockCache cache, ILoggerFactory loggerFactory) => new(cache, new PrefetchOptions
     {
         MaxInFlight = settings.PrefetchInFlight,
+        FailureLogInterval = settings.LogRepeatInterval,
         // Never run further ahead than a quarter of the cache, or prefetch would evict what readers need.
         MaxAheadBytes = Math.Min(4L << 30, (settings.CacheMaxBytes ?? long.MaxValue) / 4),
         // Half the block memory: checked blocks stay in memory until the reader gets there, beside the fetches in flight.

@@ -27,7 +27,8 @@ internal sealed class ModelServices : IDisposable
         // One owner per cache directory: a second daemon on it refuses here, before it touches a file.
         _cacheLock = CacheDirectoryLock.TryAcquire(CacheDirectory, out var holder)
             ?? throw new IOException(CacheDirectoryLock.DescribeHeld(CacheDirectory, holder) + "; stop it or use another MODEL_CACHE_DIR / --cache-dir");
-        Store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
+        Store = ObjectStoreFactory.Create(
+            settings.Store with { FailureLogInterval = settings.LogRepeatInterval }, settings.LocalStoreDirectory, loggerFactory);
         Layout = new StoreLayout(settings.Store.Prefix);
         var catalogOptions = new CatalogOptions
         {

@@ -320,7 +320,7 @@ public sealed class DiskBlockCacheTests : IDisposable
             Assert.Equal(1, afterRestart.Reads);
             Assert.Equal(1, afterRestart.ReadsOf("a", BlockSize));
             Assert.Equal(1, second.Statistics.CorruptBlocks);
-            Assert.Equal(1, logger.Count(4101));
+            Assert.Equal(1, logger.Count(3201));
             Assert.Equal(id.Size, second.Statistics.BytesCached);
         }
 
@@ -399,7 +399,7 @@ public sealed class DiskBlockCacheTests : IDisposable
         Assert.False(second.IsBlockPresent(resized, 0));
         await AssertReadsContentAsync(second, resized, afterRestart);
         Assert.Equal(2, afterRestart.Reads);
-        Assert.Equal(1, logger.Count(4105));
+        Assert.Equal(1, logger.Count(3205));
         Assert.Equal(resized.Size, new FileInfo(second.DataPathOf(resized)).Length);
     }
 
@@ -497,7 +497,7 @@ public sealed class DiskBlockCacheTests : IDisposable
 
         Assert.True(cache.Statistics.VerificationsFailed == 1, string.Join("\n", logger.Events));
         Assert.Equal(0, cache.Statistics.VerificationsPassed);
-        Assert.Equal(1, logger.Count(4102));
+        Assert.Equal(1, logger.Count(3202));
         Assert.Equal(0, cache.Statistics.BytesCached);
         for (var i = 0; i < 3; i++)
         {
@@ -605,7 +605,7 @@ public sealed class DiskBlockCacheTests : IDisposable
 
         Assert.Equal(0, cache.Statistics.Evictions);
         Assert.Equal(5 * BlockSize, cache.Statistics.BytesCached);
-        Assert.Equal(1, logger.Count(4107));
+        Assert.Equal(1, logger.Count(3207));
     }
 
     [Fact]

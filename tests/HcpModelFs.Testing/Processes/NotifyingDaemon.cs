@@ -39,6 +39,8 @@ public sealed class NotifyingDaemon : IAsyncDisposable
             ["HCPMODELFS_LOG_FORMAT"] = "text",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         };
+        // Daemons under test do not compete for the default metrics port 9464; tests of the endpoint ask for one.
+        env.TryAdd("HCPMODELFS_METRICS_LISTEN", "off");
         var daemon = new NotifyingDaemon(DaemonProcess.Start("dotnet", [Dll, .. arguments], env), notify, socketPath);
         try
         {
