@@ -197,7 +197,8 @@ internal sealed class BlockSidecar : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
-    private static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
+    /// <summary>Reads until <paramref name="destination"/> is full or the file ends; the bytes read.</summary>
+    internal static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
     {
         var total = 0;
         while (total < destination.Length)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 
 namespace HcpModelFs.Core.Cache;
 
@@ -112,7 +111,7 @@ public sealed class CacheMaintenance
 
                 result.BlocksChecked++;
                 var length = (int)Math.Min(summary.BlockSize, summary.Size - (i * summary.BlockSize));
-                if (data is null || ReadFully(data, buffer.AsSpan(0, length), i * summary.BlockSize) != length
+                if (data is null || BlockSidecar.ReadFully(data, buffer.AsSpan(0, length), i * summary.BlockSize) != length
                     || Crc32C.Compute(buffer.AsSpan(0, length)) != crc)
                 {
                     result.BlocksBad++;
@@ -125,23 +124,6 @@ public sealed class CacheMaintenance
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
-    {
-        var total = 0;
-        while (total < destination.Length)
-        {
-            var n = RandomAccess.Read(handle, destination[total..], offset + total);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
     }
 
     private static void RemoveFiles(string data, string meta)

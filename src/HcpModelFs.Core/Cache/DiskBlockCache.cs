@@ -159,48 +159,12 @@ public sealed class DiskBlockCache : IBlockCache
 
     /// <inheritdoc />
     /// <remarks>A block already on disk counts as present here; its CRC is checked when a reader first reads it.</remarks>
-    public async ValueTask EnsureBlockAsync(
-        CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(source);
-        ValidateBlockIndex(id, blockIndex);
-        var entry = Acquire(id);
-        try
-        {
-            var data = EnsureLoaded(entry);
-            if (!data.Present.Get(blockIndex))
-            {
-                await MaterializeAsync(entry, data, id, blockIndex, source, verify: false, cancellationToken);
-            }
-        }
-        finally
-        {
-            _ledger.Release(entry);
-        }
-    }
+    public ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
+        EnsureAsync(id, blockIndex, source, readable: false, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask EnsureReadableAsync(
-        CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(source);
-        ValidateBlockIndex(id, blockIndex);
-        var entry = Acquire(id);
-        try
-        {
-            var data = EnsureLoaded(entry);
-            while (!data.IsReadable(blockIndex))
-            {
-                await MaterializeAsync(entry, data, id, blockIndex, source, verify: true, cancellationToken);
-            }
-        }
-        finally
-        {
-            _ledger.Release(entry);
-        }
-    }
+    public ValueTask EnsureReadableAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
+        EnsureAsync(id, blockIndex, source, readable: true, cancellationToken);
 
     /// <inheritdoc />
     public bool IsBlockPresent(CacheObjectId id, long blockIndex)
@@ -324,6 +288,27 @@ public sealed class DiskBlockCache : IBlockCache
 
     /// <summary>Path of the sidecar of an object.</summary>
     internal string SidecarPathOf(CacheObjectId id) => _files.MetaPathOf(CacheDirectory.StemOf(id));
+
+    /// <summary>Present (fetched if missing), and with <paramref name="readable"/> also checked in this process.</summary>
+    private async ValueTask EnsureAsync(CacheObjectId id, long blockIndex, IBlockSource source, bool readable, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(source);
+        ValidateBlockIndex(id, blockIndex);
+        var entry = Acquire(id);
+        try
+        {
+            var data = EnsureLoaded(entry);
+            while (readable ? !data.IsReadable(blockIndex) : !data.Present.Get(blockIndex))
+            {
+                await MaterializeAsync(entry, data, id, blockIndex, source, verify: readable, cancellationToken);
+            }
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
+    }
 
     /// <summary>The rest of a read from <paramref name="done"/> on, fetching or checking blocks; releases the lease.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

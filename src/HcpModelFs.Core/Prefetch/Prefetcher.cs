@@ -284,33 +284,36 @@ public sealed class Prefetcher : IDisposable
                 var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
 
                 // Right ahead of the reader, blocks on disk that this process has not checked yet (a restart) count too.
-                var nearEnd = Math.Min(end, anchor + _checkAheadBlocks);
-                for (var b = anchor; b < nearEnd; b++)
+                var near = FirstUnscheduled(anchor, Math.Min(end, anchor + _checkAheadBlocks), readable: true);
+                if (near >= 0)
                 {
-                    b = _owner._cache.FirstUnreadableBlock(_id, b, nearEnd);
-                    if (b < 0)
-                    {
-                        break;
-                    }
-
-                    if (!_scheduled[b])
-                    {
-                        return b;
-                    }
+                    return near;
                 }
 
-                for (var b = anchor; b < end; b++)
+                var far = FirstUnscheduled(anchor, end, readable: false);
+                if (far >= 0)
                 {
-                    b = _owner._cache.FirstMissingBlock(_id, b, end);
-                    if (b < 0)
-                    {
-                        break;
-                    }
+                    return far;
+                }
+            }
 
-                    if (!_scheduled[b])
-                    {
-                        return b;
-                    }
+            return -1;
+        }
+
+        /// <summary>The first block in [from, to) that is missing (or with <paramref name="readable"/>, not yet readable) and not scheduled.</summary>
+        private long FirstUnscheduled(long from, long to, bool readable)
+        {
+            for (var b = from; b < to; b++)
+            {
+                b = readable ? _owner._cache.FirstUnreadableBlock(_id, b, to) : _owner._cache.FirstMissingBlock(_id, b, to);
+                if (b < 0)
+                {
+                    return -1;
+                }
+
+                if (!_scheduled[b])
+                {
+                    return b;
                 }
             }
 

@@ -89,8 +89,7 @@ internal static class ExportCommand
         using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
         var logger = loggerFactory.CreateLogger("hcpmodelfs.export");
         using var shutdown = new ShutdownSignal();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+        using var stop = shutdown.Link(cancellationToken);
         var store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
         using var catalog = new ModelCatalog(store, new StoreLayout(settings.Store.Prefix), new CatalogOptions(), loggerFactory.CreateLogger<ModelCatalog>());
         var exporter = new ModelExporter(store);

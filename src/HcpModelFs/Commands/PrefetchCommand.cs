@@ -72,8 +72,7 @@ internal static class PrefetchCommand
         using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
         var logger = loggerFactory.CreateLogger("hcpmodelfs.prefetch");
         using var shutdown = new ShutdownSignal();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+        using var stop = shutdown.Link(cancellationToken);
         var results = new List<PrefetchResult>();
         try
         {

@@ -51,8 +51,7 @@ internal static class RefreshCommand
     private static async Task<int> RunAsync(CliOutput output, DaemonSettings settings, string org, string model, CancellationToken cancellationToken)
     {
         using var shutdown = new ShutdownSignal();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+        using var stop = shutdown.Link(cancellationToken);
         var ct = stop.Token;
         // Blocks of a new revision pass through a scratch cache removed afterwards, as with `prefetch` (no --warm-cache).
         var scratch = Path.Combine(settings.CacheDirectory, "refresh-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));

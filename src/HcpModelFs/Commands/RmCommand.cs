@@ -46,8 +46,7 @@ internal static class RmCommand
 
             // SIGINT/SIGTERM stop the deletes between two keys, so the last line can say exactly what is left.
             using var shutdown = new ShutdownSignal();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-            _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+            using var stop = shutdown.Link(token);
             var ct = stop.Token;
             if (!request.Store)
             {

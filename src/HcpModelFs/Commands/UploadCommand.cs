@@ -60,8 +60,7 @@ internal static class UploadCommand
         using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
         var logger = loggerFactory.CreateLogger("hcpmodelfs.upload");
         using var shutdown = new ShutdownSignal();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _ = shutdown.Task.ContinueWith(_ => stop.Cancel(), TaskScheduler.Default);
+        using var stop = shutdown.Link(ct);
         var store = ObjectStoreFactory.Create(settings.Store, settings.LocalStoreDirectory, loggerFactory);
         var text = $"{org}/{model}";
         try

@@ -17,6 +17,14 @@ internal sealed class ShutdownSignal : IDisposable
 
     public Task<PosixSignal> Task => _signalled.Task;
 
+    /// <summary>A token source cancelled by <paramref name="token"/> or by the signal, whichever comes first.</summary>
+    public CancellationTokenSource Link(CancellationToken token)
+    {
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(token);
+        _ = _signalled.Task.ContinueWith(_ => linked.Cancel(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return linked;
+    }
+
     public void Dispose()
     {
         _term.Dispose();
