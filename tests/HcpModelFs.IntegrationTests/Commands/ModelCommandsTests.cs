@@ -184,7 +184,7 @@ public sealed class ModelCommandsTests : IAsyncLifetime
         _cli.OneLineError(await _cli.RunAsync("rm", $"{Org}/{Model}"), 2, "rm");
         var noArgument = await _cli.RunAsync("info");
         Assert.True(noArgument.ExitCode == 2, noArgument.ToString());
-        Assert.Matches(@"^hcpmodelfs: Required argument missing.*\n$", noArgument.StandardError);
+        Assert.Matches(@"^hcpmodelfs info: Required argument missing.*\n$", noArgument.StandardError);
         Assert.Contains("no model 'acme/missing'", _cli.OneLineError(await _cli.RunAsync("info", $"{Org}/missing"), 1, "info"), StringComparison.Ordinal);
         _cli.OneLineError(await _cli.RunAsync("ls", "nobody"), 1, "ls");
         _cli.OneLineError(await _cli.RunAsync("rm", $"{Org}/missing", "--store", "--yes"), 1, "rm");
