@@ -18,6 +18,8 @@ public sealed class LogEventIdTests
         ["HcpModelFs.Http.HttpLog"] = (5000, 5999),
         ["HcpModelFs.Hosting.DaemonLog"] = (6000, 6099),
         ["HcpModelFs.Hosting.PrefetchLog"] = (6100, 6199),
+        ["HcpModelFs.Hosting.ExportLog"] = (6200, 6299),
+        ["HcpModelFs.Hosting.UploadLog"] = (6300, 6399),
     };
 
     private static IEnumerable<(string Type, string Method, int Id)> Events()
