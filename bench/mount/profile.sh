@@ -17,7 +17,7 @@ FREQ=${PROFILE_FREQ:-499}
 command -v perf >/dev/null || { echo "perf not installed" >&2; exit 1; }
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 mkdir -p "$OUT_DIR"
-SCRATCH=$(mktemp -d /tmp/hcpfs-profile-XXXXXX)
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/hcpfs-profile-XXXXXX")
 MNT=$SCRATCH/mnt; mkdir -p "$MNT"
 DAEMON_PID=""
 PERF_PID=""

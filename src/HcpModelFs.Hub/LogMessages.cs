@@ -5,7 +5,8 @@ namespace HcpModelFs.Hub;
 /// <summary>Log events of the Hub client (ids 4000-4099). URLs are logged without their query string.</summary>
 internal static partial class LogMessages
 {
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning,
+    // Debug: the caller logs the outcome once (after the last attempt); a line per retry is noise in an outage.
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug,
         Message = "Hub call failed ({Reason}); retry {Attempt} in {DelayMs} ms")]
     public static partial void RetryScheduled(this ILogger logger, string reason, int attempt, double delayMs);
 

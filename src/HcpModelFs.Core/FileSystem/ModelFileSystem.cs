@@ -91,7 +91,13 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
                 FsNodeKind.Directory => LookupInRevision(node, text),
                 _ => Errno.ENOTDIR,
             };
-            _failures.Succeeded("lookup");
+            // Only a model lookup went to the store or the Hub for this name: an organisation or in-revision lookup
+            // succeeding says nothing about the outage a failing model lookup is in (and would end its run at once).
+            if (node.Kind == FsNodeKind.Organization)
+            {
+                _failures.Succeeded("lookup");
+            }
+
             return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
