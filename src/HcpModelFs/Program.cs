@@ -13,6 +13,8 @@ internal static class Program
         {
             envFile,
             GlobalOptions.Config,
+            GlobalOptions.LogFormat,
+            GlobalOptions.LogLevel,
         };
         root.Subcommands.Add(MountCommand.Create(envFile));
         root.Subcommands.Add(UploadCommand.Create(envFile));
@@ -37,7 +39,9 @@ internal static class Program
                 var verb = parse.CommandResult.Command == root ? string.Empty : " " + parse.CommandResult.Command.Name;
                 foreach (var error in parse.Errors)
                 {
-                    await Console.Error.WriteLineAsync($"hcpmodelfs{verb}: {error.Message} (see hcpmodelfs{verb} --help)");
+                    // Some of the library's messages span lines (a list of allowed values): one line each, still.
+                    var message = string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    await Console.Error.WriteLineAsync($"hcpmodelfs{verb}: {message} (see hcpmodelfs{verb} --help)");
                 }
 
                 return Commands.Cli.ExitCodes.BadUsage;

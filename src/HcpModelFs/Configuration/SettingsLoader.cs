@@ -17,7 +17,13 @@ internal static class SettingsLoader
     public static EffectiveSettings Load(ParseResult parse, Option<string?> envFile, IReadOnlyDictionary<string, string>? flags = null)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        return Load(parse.GetValue(envFile), parse.GetValue(GlobalOptions.Config), flags);
+        var all = GlobalOptions.Flags(parse);
+        foreach (var (name, value) in flags ?? new Dictionary<string, string>())
+        {
+            all[name] = value;
+        }
+
+        return Load(parse.GetValue(envFile), parse.GetValue(GlobalOptions.Config), all);
     }
 
     public static EffectiveSettings Load(string? envFile, string? configPath, IReadOnlyDictionary<string, string>? flags = null)

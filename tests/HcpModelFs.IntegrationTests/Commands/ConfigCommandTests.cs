@@ -54,6 +54,22 @@ public sealed class ConfigCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Global_log_flags_are_the_top_layer_and_a_bad_format_is_bad_usage()
+    {
+        var env = Environment();
+        env["HCPMODELFS_LOG_FORMAT"] = "text";
+        var result = await RealCli.RunAsync(env, "--log-format", "json", "--log-level", "Warning", "config", "show", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var rows = Rows(result.StandardOutput);
+        Assert.Equal(("json", "flag"), rows["HCPMODELFS_LOG_FORMAT"]);
+        Assert.Equal(("Warning", "flag"), rows["HCPMODELFS_LOG_LEVEL"]);
+
+        var bad = await RealCli.RunAsync(env, "config", "show", "--log-format", "xml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("xml", Assert.Single(bad.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_config_file_is_exit_2_with_one_line_naming_the_key()
     {
         var env = Environment();
