@@ -284,13 +284,15 @@ public sealed class Prefetcher : IDisposable
                 var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
 
                 // Right ahead of the reader, blocks on disk that this process has not checked yet (a restart) count too.
-                var near = FirstUnscheduled(anchor, Math.Min(end, anchor + _checkAheadBlocks), readable: true);
+                var nearEnd = Math.Min(end, anchor + _checkAheadBlocks);
+                var near = FirstUnscheduled(anchor, nearEnd, readable: true);
                 if (near >= 0)
                 {
                     return near;
                 }
 
-                var far = FirstUnscheduled(anchor, end, readable: false);
+                // A missing block is unreadable too: the near window is done, missing ones beyond it remain.
+                var far = FirstUnscheduled(nearEnd, end, readable: false);
                 if (far >= 0)
                 {
                     return far;

@@ -24,14 +24,9 @@ internal static class CheckCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = new CliOutput("check", parse.GetValue(json));
-            DaemonSettings settings;
-            try
+            if (output.LoadSettings(parse, envFile) is not { } settings)
             {
-                settings = SettingsLoader.Load(parse, envFile).Settings;
-            }
-            catch (FormatException ex)
-            {
-                return output.BadUsage(ex.Message);
+                return ExitCodes.BadUsage;
             }
 
             var lines = new List<CheckLine>();

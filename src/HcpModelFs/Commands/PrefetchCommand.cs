@@ -31,14 +31,9 @@ internal static class PrefetchCommand
         command.SetAction(async (parse, ct) =>
         {
             var output = new CliOutput("prefetch", parse.GetValue(json));
-            DaemonSettings settings;
-            try
+            if (output.LoadSettings(parse, envFile) is not { } settings)
             {
-                settings = SettingsLoader.Load(parse, envFile).Settings;
-            }
-            catch (FormatException ex)
-            {
-                return output.BadUsage(ex.Message);
+                return ExitCodes.BadUsage;
             }
 
             return await RunAsync(settings, parse.GetValue(models)!, parse.GetValue(warm), output, ct);

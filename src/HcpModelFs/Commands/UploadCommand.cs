@@ -40,14 +40,9 @@ internal static class UploadCommand
                 return output.BadUsage($"{directory} is not a directory");
             }
 
-            DaemonSettings settings;
-            try
+            if (output.LoadSettings(parse, envFile) is not { } settings)
             {
-                settings = SettingsLoader.Load(parse, envFile).Settings;
-            }
-            catch (FormatException ex)
-            {
-                return output.BadUsage(ex.Message);
+                return ExitCodes.BadUsage;
             }
 
             return await RunAsync(settings, parts[0], parts[1], directory, parse.GetValue(revision)!, output, ct);

@@ -30,11 +30,12 @@ internal static class CatalogWarmUp
 
             // One page of the organisation's top level names a model; its listing as a whole (the catalog's index, which
             // a large organisation pays for in many pages) is left to whoever reads that directory.
-            await foreach (var entry in store.ListAsync(layout.OrgPrefix(orgs[0]), "/", timeout.Token))
+            var orgPrefix = layout.OrgPrefix(orgs[0]);
+            await foreach (var entry in store.ListAsync(orgPrefix, "/", timeout.Token))
             {
                 if (entry.IsPrefix)
                 {
-                    await catalog.ResolveAsync(orgs[0], entry.Key[layout.OrgPrefix(orgs[0]).Length..].TrimEnd('/'), null, timeout.Token);
+                    await catalog.ResolveAsync(orgs[0], entry.Key[orgPrefix.Length..].TrimEnd('/'), null, timeout.Token);
                     break;
                 }
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HcpModelFs.Configuration;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -52,4 +53,18 @@ internal sealed class CliOutput
     }
 
     public int BadUsage(string message) => Fail(message, ExitCodes.BadUsage);
+
+    /// <summary>The effective settings, or null after a bad one was reported here as bad usage (the caller exits 2).</summary>
+    public DaemonSettings? LoadSettings(ParseResult parse, Option<string?> envFile)
+    {
+        try
+        {
+            return SettingsLoader.Load(parse, envFile).Settings;
+        }
+        catch (FormatException ex)
+        {
+            BadUsage(ex.Message);
+            return null;
+        }
+    }
 }
