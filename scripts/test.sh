@@ -8,6 +8,9 @@ scripts/install-test-deps.sh
 
 dotnet build HcpModelFs.sln -c Release -nologo -v q
 
+# Scenario rows for docs/RELIABILITY.md come from this run only.
+rm -f TestResults/reliability.jsonl
+
 # One test assembly at a time: mount and store tests share two cores and the kernel.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -32,6 +35,10 @@ else
   status=1
 fi
 rm -f "$smoke_log"
+if [[ -s TestResults/reliability.jsonl ]]; then
+  echo "reliability scenarios (docs/RELIABILITY.md):"
+  scripts/reliability-table.sh || true
+fi
 echo "tests: ${passed} passed, ${failed} failed"
 
 # Any mount a test left behind would break the next run: say so loudly.
