@@ -9,6 +9,8 @@ internal sealed class IngestFileState(RevisionFile file, HubFile hub) : IIngestF
 {
     private readonly Lock _lock = new();
     private Task<string>? _verify;
+    private Task<bool>? _awaitStored;
+    private volatile bool _seenInStore;
     private long _bytesDone;
 
     public RevisionFile File { get; } = file;
@@ -31,6 +33,20 @@ internal sealed class IngestFileState(RevisionFile file, HubFile hub) : IIngestF
     public long BytesDone => Interlocked.Read(ref _bytesDone);
 
     public bool IsStored => ETag is not null;
+
+    /// <summary>The file's object is complete in the store (stored by us, or seen there: another node's verified upload).</summary>
+    public bool InStore => _seenInStore || ETag is not null;
+
+    public void MarkSeenInStore() => _seenInStore = true;
+
+    /// <summary>One wait per file for another node's object, shared by every reader of the file; its verdict is final.</summary>
+    public Task<bool> AwaitStored(Func<Task<bool>> poll)
+    {
+        lock (_lock)
+        {
+            return _awaitStored ??= poll();
+        }
+    }
 
     public Task<string> Verify(Func<Task<string>> run)
     {

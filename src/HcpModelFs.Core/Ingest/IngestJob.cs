@@ -47,9 +47,19 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly HubBlockSource _hubSource;
     private readonly IngestVerifier _verifier;
     private readonly IngestUploader _uploader;
+    private readonly IngestFollower _follower;
+    private readonly TaskCompletionSource _roleKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile int _role;
     private int _started;
     private volatile bool _committed;
     private long _bytesStored;
+
+    private const int RoleUnknown = 0;
+    private const int RoleLeading = 1;
+    private const int RoleFollowing = 2;
+
+    // How long a reader past a file's first block waits for the first lease attempt to say whether this node leads.
+    private static readonly TimeSpan RoleWait = TimeSpan.FromSeconds(5);
 
     internal IngestJob(
         ModelRevision revision,
@@ -78,7 +88,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _onCommitted = onCommitted;
         _stopToken = _stop.Token;
         _hubSource = new HubBlockSource(this);
-        _verifier = new IngestVerifier(cache, _hubSource, Name, logger, _stopToken);
+        // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
+        _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
+        _follower = new IngestFollower(store, _hubSource, options, time, logger, Name, _stopToken);
         _uploader = new IngestUploader(store, options.PartsInFlight, partSlots, _verifier);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
@@ -130,13 +142,51 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _stop.Dispose();
     }
 
-    /// <summary>Readers' blocks: from the store once committed (closer, and the Hub may be gone), else from the Hub.</summary>
+    /// <summary>
+    /// Readers' blocks: from the store once committed or once the file's object is complete there (closer, and the Hub
+    /// may be gone); on a follower mostly from the holder's finished objects (<see cref="IngestFollower"/>); else from
+    /// the Hub.
+    /// </summary>
     public ValueTask ReadAsync(CacheObjectId id, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return _committed
-            ? _store.ReadRangeAsync(id.Key, offset, destination, null, cancellationToken)
-            : _hubSource.ReadAsync(id, offset, destination, cancellationToken);
+        if (_committed || (_byKey.TryGetValue(id.Key, out var state) && state.InStore))
+        {
+            return _store.ReadRangeAsync(id.Key, offset, destination, null, cancellationToken);
+        }
+
+        return _role switch
+        {
+            RoleFollowing when state is not null => _follower.ReadAsync(state, id, offset, _cache.BlockSize, destination, cancellationToken),
+            RoleUnknown when state is not null && offset >= _cache.BlockSize && !_roleKnown.Task.IsCompleted =>
+                AfterRoleKnownAsync(state, id, offset, destination, cancellationToken),
+            _ => _hubSource.ReadAsync(id, offset, destination, cancellationToken),
+        };
+    }
+
+    private async ValueTask AfterRoleKnownAsync(IngestFileState state, CacheObjectId id, long offset, Memory<byte> destination, CancellationToken ct)
+    {
+        try
+        {
+            await _roleKnown.Task.WaitAsync(RoleWait, _time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // No verdict yet (the store is slow to answer the lease): the Hub serves this block.
+        }
+
+        if (_committed || state.InStore)
+        {
+            await _store.ReadRangeAsync(id.Key, offset, destination, null, ct);
+        }
+        else if (_role == RoleFollowing)
+        {
+            await _follower.ReadAsync(state, id, offset, _cache.BlockSize, destination, ct);
+        }
+        else
+        {
+            await _hubSource.ReadAsync(id, offset, destination, ct);
+        }
     }
 
     /// <summary>Why the file can no longer be served (its bytes did not match the Hub's metadata), or null.</summary>
@@ -147,8 +197,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
     public Task WhenVerifiedAsync(CacheObjectId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (_committed || !_byKey.TryGetValue(id.Key, out var state))
+        if (_committed || !_byKey.TryGetValue(id.Key, out var state) || state.InStore)
         {
+            // A complete object was verified before it completed (by us or by the lease holder).
             return Task.CompletedTask;
         }
 
@@ -164,6 +215,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         }
         finally
         {
+            _roleKnown.TrySetResult();
             IngestMetrics.Active.Add(-1);
         }
     }
@@ -187,6 +239,8 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 var lease = await _leases.TryAcquireAsync(Org, Model, Commit, stop);
                 if (lease is null)
                 {
+                    _role = RoleFollowing;
+                    _roleKnown.TrySetResult();
                     if (!following)
                     {
                         IngestLog.Following(_logger, Name, Commit);
@@ -198,6 +252,8 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 }
 
                 following = false;
+                _role = RoleLeading;
+                _roleKnown.TrySetResult();
                 await LeadAsync(lease, stop);
                 MarkCommitted();
                 return;

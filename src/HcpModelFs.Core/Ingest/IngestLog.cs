@@ -29,7 +29,7 @@ internal static partial class IngestLog
     [LoggerMessage(3112, LogLevel.Information, "Ingest of {Model} at {Commit} committed: {Files} files, {Bytes} bytes in {Seconds:F1} s ({MBps:F1} MB/s)")]
     public static partial void Committed(ILogger logger, string model, string commit, int files, long bytes, double seconds, double mbps);
 
-    [LoggerMessage(3113, LogLevel.Information, "Ingest of {Model} at {Commit}: another node holds the lease; serving readers from the Hub and waiting for its manifest")]
+    [LoggerMessage(3113, LogLevel.Information, "Ingest of {Model} at {Commit}: another node holds the lease; serving readers from its finished files in the store (first blocks from the Hub) and waiting for its manifest")]
     public static partial void Following(ILogger logger, string model, string commit);
 
     [LoggerMessage(3114, LogLevel.Warning, "Ingest of {Model} at {Commit} failed ({Kind}: {Reason}); retrying in {Delay}")]
@@ -49,4 +49,7 @@ internal static partial class IngestLog
 
     [LoggerMessage(3119, LogLevel.Error, "Ingest of {Model}: {Path} does not match the Hub's metadata ({Reason})")]
     public static partial void Mismatch(ILogger logger, string model, string path, string reason);
+
+    [LoggerMessage(3120, LogLevel.Warning, "Ingest of {Model}: the lease holder did not finish {Path} within {Wait}; this node reads it from the Hub")]
+    public static partial void FollowTimedOut(ILogger logger, string model, string path, TimeSpan wait);
 }

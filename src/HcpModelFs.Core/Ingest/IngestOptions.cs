@@ -13,6 +13,13 @@ public sealed record IngestOptions
     /// <summary>How often a node that does not hold the lease checks for the manifest and for an expired lease.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a follower's reader waits, per file, for the lease holder's finished object before it reads the file from
+    /// the Hub itself (docs/INGEST.md). Zero: followers read from the Hub at once. Kept below the FUSE request limit.</summary>
+    public TimeSpan FollowWait { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a waiting follower looks for the holder's object (one HEAD per file it waits for).</summary>
+    public TimeSpan FollowPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Block-sized parts fetched and uploaded at once, over all files of a model.</summary>
     public int PartsInFlight { get; init; } = 8;
 

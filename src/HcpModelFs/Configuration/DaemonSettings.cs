@@ -65,6 +65,9 @@ internal sealed record DaemonSettings
 
     public TimeSpan IngestPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a follower's reader waits per file for the lease holder's object (0: read from the Hub at once).</summary>
+    public TimeSpan IngestFollowWait { get; init; } = TimeSpan.FromSeconds(20);
+
     public int IngestPartsInFlight { get; init; } = 8;
 
     /// <summary>How long listings (and an organisation's bulk index) are remembered (HCPMODELFS_LISTING_TTL).</summary>

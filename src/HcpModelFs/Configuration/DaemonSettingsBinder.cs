@@ -63,6 +63,7 @@ internal static class DaemonSettingsBinder
             HubPolicy = BindPolicy(Get),
             LeaseTtl = Seconds(Get, "HCPMODELFS_INGEST_LEASE_TTL", 60),
             IngestPollInterval = Seconds(Get, "HCPMODELFS_INGEST_POLL_INTERVAL", 5),
+            IngestFollowWait = Seconds(Get, "HCPMODELFS_INGEST_FOLLOW_WAIT", 20, allowZero: true),
             IngestPartsInFlight = Get("HCPMODELFS_INGEST_PARTS_IN_FLIGHT") is { } parts
                 ? int.TryParse(parts, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 64
                     ? p
@@ -149,7 +150,7 @@ internal static class DaemonSettingsBinder
         };
     }
 
-    private static TimeSpan Seconds(Func<string, string?> get, string name, double fallback)
+    private static TimeSpan Seconds(Func<string, string?> get, string name, double fallback, bool allowZero = false)
     {
         var value = get(name);
         if (value is null)
@@ -157,7 +158,7 @@ internal static class DaemonSettingsBinder
             return TimeSpan.FromSeconds(fallback);
         }
 
-        return double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86400
+        return double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && (seconds is > 0 and <= 86400 || (allowZero && seconds == 0))
             ? TimeSpan.FromSeconds(seconds)
             : throw new FormatException($"{name} must be a number of seconds");
     }

@@ -61,6 +61,7 @@ internal static class SettingKeys
         new("HCPMODELFS_INGEST_ON", "open"),
         new("HCPMODELFS_INGEST_LEASE_TTL", "60"),
         new("HCPMODELFS_INGEST_POLL_INTERVAL", "5"),
+        new("HCPMODELFS_INGEST_FOLLOW_WAIT", "20"),
         new("HCPMODELFS_INGEST_PARTS_IN_FLIGHT", "8"),
         new("HCPMODELFS_HTTP_LISTEN", "127.0.0.1:8080"),
         new("HCPMODELFS_HTTP_TOKENS_FILE", "(none: open)"),

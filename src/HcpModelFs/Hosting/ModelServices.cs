@@ -60,6 +60,7 @@ internal sealed class ModelServices : IDisposable
                 NodeId = NodeIdFor(settings.CacheDirectory),
                 LeaseTtl = settings.LeaseTtl,
                 PollInterval = settings.IngestPollInterval,
+                FollowWait = settings.IngestFollowWait,
                 PartsInFlight = settings.IngestPartsInFlight,
             }, loggerFactory);
             Ingest.Committed += job => Catalog.Invalidate(job.Org, job.Model);

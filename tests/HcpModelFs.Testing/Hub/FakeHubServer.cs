@@ -31,6 +31,7 @@ namespace HcpModelFs.Testing.Hub;
 /// </summary>
 public sealed class FakeHubServer : IAsyncDisposable
 {
+    private long _fileBytesSent;
     public static readonly IPAddress HubAddress = IPAddress.Loopback;
     public static readonly IPAddress CdnAddress = IPAddress.Parse("127.0.0.2");
 
@@ -106,6 +107,12 @@ public sealed class FakeHubServer : IAsyncDisposable
     public void ExpireAllSignedUrls() => _secret = RandomNumberGenerator.GetBytes(32);
 
     public void ClearRequests() => _log.Clear();
+
+    /// <summary>
+    /// File content bytes in resolve and CDN bodies (not JSON pages): what a rollout costs the Hub. A body a fault cut
+    /// short counts in full, so a count never flatters.
+    /// </summary>
+    public long FileBytesSent => Interlocked.Read(ref _fileBytesSent);
 
     public async ValueTask DisposeAsync()
     {
@@ -842,6 +849,7 @@ public sealed class FakeHubServer : IAsyncDisposable
         }
 
         await WriteBodyAsync(ctx, content, start, count, fault);
+        Interlocked.Add(ref _fileBytesSent, count);
     }
 
     private async Task WriteBodyAsync(HttpContext ctx, FakeContent content, long start, long count, FakeHubFault? fault)
