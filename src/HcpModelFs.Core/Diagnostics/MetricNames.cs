@@ -32,10 +32,15 @@ public static class MetricNames
     public const string IngestActive = "hcpmodelfs.ingest.active";
     public const string IngestProgressBytes = "hcpmodelfs.ingest.progress_bytes";
     public const string IngestTotalBytes = "hcpmodelfs.ingest.total_bytes";
+    public const string IngestPhase = "hcpmodelfs.ingest.phase";
+    public const string IngestEtaSeconds = "hcpmodelfs.ingest.eta_seconds";
 
     /// <summary>Tag: org/model of an ingest.</summary>
     public const string ModelTag = "model";
 
     /// <summary>Tag: the commit an ingest stores.</summary>
     public const string RevisionTag = "revision";
+
+    /// <summary>Tag of the ingest phase gauge: starting, following, uploading, committing, retrying.</summary>
+    public const string PhaseTag = "phase";
 }

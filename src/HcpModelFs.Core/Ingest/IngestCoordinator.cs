@@ -51,6 +51,8 @@ public sealed class IngestCoordinator : IDisposable
         // Progress per model as gauges over the jobs map, read at scrape time; a committed or failed job drops out.
         _meter.CreateObservableGauge(MetricNames.IngestProgressBytes, () => Progress(static j => j.BytesStored), "By", "Bytes of a running ingest stored so far, by model");
         _meter.CreateObservableGauge(MetricNames.IngestTotalBytes, () => Progress(static j => j.TotalBytes), "By", "Bytes a running ingest stores in all, by model");
+        _meter.CreateObservableGauge(MetricNames.IngestPhase, Phases, "{job}", "Running ingests by model and phase (starting, following, uploading, committing, retrying): 1 per job");
+        _meter.CreateObservableGauge(MetricNames.IngestEtaSeconds, Etas, "s", "Seconds an uploading ingest still needs at its rate so far, by model");
     }
 
     /// <summary>Raised (on a pool thread) when a job's revision is committed in the store.</summary>
@@ -109,6 +111,47 @@ public sealed class IngestCoordinator : IDisposable
 
         return measurements;
     }
+
+    private List<Measurement<long>> Phases()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var job in _jobs.Values)
+        {
+            if (job.IsRunning)
+            {
+                measurements.Add(new Measurement<long>(1,
+                    new KeyValuePair<string, object?>(MetricNames.ModelTag, job.Name),
+                    new KeyValuePair<string, object?>(MetricNames.PhaseTag, PhaseName(job.Phase))));
+            }
+        }
+
+        return measurements;
+    }
+
+    private List<Measurement<double>> Etas()
+    {
+        var measurements = new List<Measurement<double>>();
+        foreach (var job in _jobs.Values)
+        {
+            if (job.IsRunning && job.EtaSeconds is { } eta)
+            {
+                measurements.Add(new Measurement<double>(eta,
+                    new KeyValuePair<string, object?>(MetricNames.ModelTag, job.Name),
+                    new KeyValuePair<string, object?>(MetricNames.RevisionTag, job.Commit)));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static string PhaseName(IngestPhase phase) => phase switch
+    {
+        IngestPhase.Starting => "starting",
+        IngestPhase.Following => "following",
+        IngestPhase.Uploading => "uploading",
+        IngestPhase.Committing => "committing",
+        _ => "retrying",
+    };
 
     private IngestJob Create(ModelRevision revision) => new(
         revision,

@@ -46,10 +46,14 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HubBlockSource _hubSource;
     private readonly IngestVerifier _verifier;
-    private readonly IngestUploader _uploader;
+    private readonly MultipartWriter _writer;
     private readonly IngestFollower _follower;
     private readonly TaskCompletionSource _roleKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile int _role;
+    private volatile Task? _roleWait;
+    private volatile IngestPhase _phase;
+    private long _leadStarted;
+    private long _storedAtLeadStart;
     private int _started;
     private volatile bool _committed;
     private long _bytesStored;
@@ -91,7 +95,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
         _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
         _follower = new IngestFollower(store, _hubSource, options, time, logger, Name, _stopToken);
-        _uploader = new IngestUploader(store, options.PartsInFlight, partSlots, _verifier);
+        _writer = new MultipartWriter(store, partSlots);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
         _files = [.. files];
@@ -123,6 +127,25 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     public long BytesStored => Interlocked.Read(ref _bytesStored);
 
+    public IngestPhase Phase => _phase;
+
+    /// <summary>Seconds left at the rate this node has stored bytes since it took the lease; null when not uploading or no rate yet.</summary>
+    public double? EtaSeconds
+    {
+        get
+        {
+            var started = Interlocked.Read(ref _leadStarted);
+            if (_phase != IngestPhase.Uploading || started == 0)
+            {
+                return null;
+            }
+
+            var seconds = _time.GetElapsedTime(started).TotalSeconds;
+            var stored = BytesStored - Interlocked.Read(ref _storedAtLeadStart);
+            return stored <= 0 || seconds <= 0 ? null : (TotalBytes - BytesStored) / (stored / seconds);
+        }
+    }
+
     /// <summary>Files with their progress, for progress bars.</summary>
     public IReadOnlyList<IIngestFileProgress> Files => _files;
 
@@ -131,6 +154,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
+            _roleWait = _roleKnown.Task.WaitAsync(RoleWait, _time, _stopToken);
             _ = Task.Run(() => RunAsync(_stopToken));
         }
     }
@@ -158,7 +182,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         return _role switch
         {
             RoleFollowing when state is not null => _follower.ReadAsync(state, id, offset, _cache.BlockSize, destination, cancellationToken),
-            RoleUnknown when state is not null && offset >= _cache.BlockSize && !_roleKnown.Task.IsCompleted =>
+            RoleUnknown when state is not null && offset >= _cache.BlockSize && _roleWait is { IsCompleted: false } =>
                 AfterRoleKnownAsync(state, id, offset, destination, cancellationToken),
             _ => _hubSource.ReadAsync(id, offset, destination, cancellationToken),
         };
@@ -168,11 +192,16 @@ public sealed class IngestJob : IBlockSource, IDisposable
     {
         try
         {
-            await _roleKnown.Task.WaitAsync(RoleWait, _time, ct);
+            // One deadline for the whole job (set at Start), not one per block.
+            await _roleWait!.WaitAsync(ct);
         }
         catch (TimeoutException)
         {
             // No verdict yet (the store is slow to answer the lease): the Hub serves this block.
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The job was stopped before it knew: the Hub serves this block.
         }
 
         if (_committed || state.InStore)
@@ -194,16 +223,28 @@ public sealed class IngestJob : IBlockSource, IDisposable
         id is not null && _byKey.TryGetValue(id.Key, out var state) ? state.Failure : null;
 
     /// <summary>Completes once the whole file is known to match the Hub's hash (hashing it through the cache if needed).</summary>
-    public Task WhenVerifiedAsync(CacheObjectId id, CancellationToken cancellationToken)
+    public async Task WhenVerifiedAsync(CacheObjectId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (_committed || !_byKey.TryGetValue(id.Key, out var state) || state.InStore)
+        if (_committed || !_byKey.TryGetValue(id.Key, out var state))
         {
-            // A complete object was verified before it completed (by us or by the lease holder).
-            return Task.CompletedTask;
+            return;
         }
 
-        return state.Verify(() => _verifier.VerifyAsync(state)).WaitAsync(cancellationToken);
+        // A complete object was verified before it completed (by us or by the lease holder).
+        while (!state.InStore)
+        {
+            var pass = state.Verify(() => _verifier.VerifyAsync(state));
+            try
+            {
+                await pass.WaitAsync(cancellationToken);
+                return;
+            }
+            catch (OperationCanceledException) when (pass.IsCanceled && !cancellationToken.IsCancellationRequested && !_stopToken.IsCancellationRequested)
+            {
+                // The upload whose in-order hash this was failed and gave it up: the next round hashes for the reader.
+            }
+        }
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -240,6 +281,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 if (lease is null)
                 {
                     _role = RoleFollowing;
+                    _phase = IngestPhase.Following;
                     _roleKnown.TrySetResult();
                     if (!following)
                     {
@@ -253,6 +295,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
                 following = false;
                 _role = RoleLeading;
+                _phase = IngestPhase.Uploading;
+                Interlocked.Exchange(ref _storedAtLeadStart, BytesStored);
+                Interlocked.Exchange(ref _leadStarted, _time.GetTimestamp());
                 _roleKnown.TrySetResult();
                 await LeadAsync(lease, stop);
                 MarkCommitted();
@@ -279,6 +324,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
             {
                 // The store refusing writes or the Hub being down never stops readers: they read from the Hub.
                 IngestMetrics.Retries.Add(1);
+                _phase = IngestPhase.Retrying;
                 IngestLog.Retrying(_logger, Name, Commit, ex is StoreException s ? s.Kind.ToString() : ex.GetType().Name, ex.Message, delay);
                 try
                 {
@@ -306,39 +352,36 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     private async Task LeadAsync(IngestLease lease, CancellationToken stop)
     {
-        using var held = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var lost = new StrongBox();
-        var renewals = RenewAsync(lease, held, lost);
         var started = _time.GetTimestamp();
-        try
+        await using (var keeper = new LeaseKeeper(lease, _options.LeaseTtl, _time, stop))
         {
-            IngestLog.Started(_logger, Name, Commit, _files.Length, TotalBytes, lease.Sequence);
-            await AbortAbandonedUploadsAsync(held.Token);
-            await Parallel.ForEachAsync(
-                _files,
-                new ParallelOptions { MaxDegreeOfParallelism = _options.FilesInFlight, CancellationToken = held.Token },
-                async (file, ct) => await StoreFileAsync(file, ct));
-
-            var manifest = new Manifest
+            try
             {
-                Org = Org,
-                Model = Model,
-                Commit = Commit,
-                Revision = _origin.RefName ?? Commit,
-                IngestedAt = _time.GetUtcNow(),
-                Source = "hub",
-                Files = [.. _files.Select(f => new ManifestFile(f.File.Path, f.File.Size, f.Sha256!, f.ETag!, f.Blocks))],
-            };
-            await _publisher.CommitAsync(manifest, _origin.RefName, moveRef: false, held.Token);
-        }
-        catch (OperationCanceledException) when (lost.Value && !stop.IsCancellationRequested)
-        {
-            throw new LeaseLostException();
-        }
-        finally
-        {
-            await held.CancelAsync();
-            await renewals;
+                var held = keeper.Token;
+                IngestLog.Started(_logger, Name, Commit, _files.Length, TotalBytes, lease.Sequence);
+                await AbortAbandonedUploadsAsync(held);
+                await Parallel.ForEachAsync(
+                    _files,
+                    new ParallelOptions { MaxDegreeOfParallelism = _options.FilesInFlight, CancellationToken = held },
+                    async (file, ct) => await StoreFileAsync(file, ct));
+
+                _phase = IngestPhase.Committing;
+                var manifest = new Manifest
+                {
+                    Org = Org,
+                    Model = Model,
+                    Commit = Commit,
+                    Revision = _origin.RefName ?? Commit,
+                    IngestedAt = _time.GetUtcNow(),
+                    Source = "hub",
+                    Files = [.. _files.Select(f => new ManifestFile(f.File.Path, f.File.Size, f.Sha256!, f.ETag!, f.Blocks))],
+                };
+                await _publisher.CommitAsync(manifest, _origin.RefName, moveRef: false, held);
+            }
+            catch (OperationCanceledException) when (keeper.Lost && !stop.IsCancellationRequested)
+            {
+                throw new LeaseLostException();
+            }
         }
 
         var seconds = Math.Max(_time.GetElapsedTime(started).TotalSeconds, 1e-3);
@@ -351,32 +394,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
         catch (StoreException)
         {
             // Lease keys left behind are harmless: the manifest is what every node looks for first.
-        }
-    }
-
-    private async Task RenewAsync(IngestLease lease, CancellationTokenSource held, StrongBox lost)
-    {
-        var interval = _options.LeaseTtl / 3;
-        while (!held.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(interval, _time, held.Token);
-                if (!await lease.TryAdvanceAsync(held.Token))
-                {
-                    lost.Value = true;
-                    await held.CancelAsync();
-                    return;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (StoreException)
-            {
-                // Could not renew now (store hiccup): try again next interval; the lease only expires after a full TTL.
-            }
         }
     }
 
@@ -421,37 +438,20 @@ public sealed class IngestJob : IBlockSource, IDisposable
             return;
         }
 
-        var verified = file.Verify(() => _verifier.VerifyAsync(file));
-        var partSize = IngestUploader.PartSizeFor(size, _cache.BlockSize);
+        var blockSize = _cache.BlockSize;
+        var partSize = MultipartWriter.PartSizeFor(size, blockSize);
         ObjectInfo info;
         if (size <= partSize)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
-            try
-            {
-                await _partSlots.WaitAsync(ct);
-                try
-                {
-                    await _verifier.ReadAsync(file, 0, buffer.AsMemory(0, (int)size), ct);
-                }
-                finally
-                {
-                    _partSlots.Release();
-                }
-
-                file.Sha256 = await verified.WaitAsync(ct);
-                info = await _uploader.PutOnceAsync(key, buffer.AsMemory(0, (int)size), ct);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            file.AddProgress(size);
+            info = await StoreSmallFileAsync(file, ct);
         }
         else
         {
-            info = await _uploader.UploadMultipartAsync(file, partSize, verified, ct);
+            using var hasher = new InOrderHasher(new IngestDigest(file, blockSize), size, digest => Finish(file, digest));
+            var verified = file.Verify(() => hasher.Completion);
+            // A reader at the file's end may have started a pass of its own first: then that pass owns the verdict.
+            var ours = ReferenceEquals(verified, hasher.Completion);
+            info = await _writer.WriteAsync(file, partSize, PartSource(file), ours ? hasher : null, verified, ct);
         }
 
         if (info.Size != size)
@@ -466,6 +466,75 @@ public sealed class IngestJob : IBlockSource, IDisposable
         var seconds = Math.Max(_time.GetElapsedTime(started).TotalSeconds, 1e-3);
         IngestLog.FileStored(_logger, Name, file.File.Path, size, size / seconds / 1e6);
     }
+
+    private async Task<ObjectInfo> StoreSmallFileAsync(IngestFileState file, CancellationToken ct)
+    {
+        var size = (int)file.File.Size;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        try
+        {
+            var content = buffer.AsMemory(0, size);
+            await _partSlots.WaitAsync(ct);
+            try
+            {
+                await PartSource(file)(0, content, ct);
+            }
+            finally
+            {
+                _partSlots.Release();
+            }
+
+            // Hashed from the buffer it is uploaded from, unless a reader's pass got there first.
+            file.Sha256 = await file.Verify(() => HashWhole(file, content)).WaitAsync(ct);
+            var info = await StoreWrites.PutOnceAsync(_store, file.File.CacheId.Key, content, ct);
+            file.AddProgress(size);
+            return info;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Task<string> HashWhole(IngestFileState file, ReadOnlyMemory<byte> content)
+    {
+        using var digest = new IngestDigest(file, _cache.BlockSize);
+        digest.Append(content.Span);
+        try
+        {
+            return Task.FromResult(Finish(file, digest));
+        }
+        catch (IngestFailedException ex)
+        {
+            return Task.FromException<string>(ex);
+        }
+    }
+
+    private string Finish(IngestFileState file, IngestDigest digest) =>
+        digest.Finish(Name, reason => IngestLog.Mismatch(_logger, Name, file.File.Path, reason));
+
+    /// <summary>
+    /// Where the upload reads a file's bytes: through the cache when this node keeps them (readers share the fetches,
+    /// a restart resumes from them), straight from the Hub when it does not (a prefetch without a warm cache).
+    /// </summary>
+    private PartReader PartSource(IngestFileState file) => async (offset, destination, ct) =>
+    {
+        try
+        {
+            if (_options.ThroughCache)
+            {
+                await _verifier.ReadAsync(file, offset, destination, ct);
+            }
+            else
+            {
+                await _hubSource.ReadAsync(file.File.CacheId, offset, destination, ct);
+            }
+        }
+        catch (HubException ex) when (ex.Kind == HubErrorKind.Integrity)
+        {
+            throw _verifier.Integrity(file, ex);
+        }
+    };
 
     private void MarkCommitted()
     {
@@ -495,11 +564,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
             var state = job._byKey[id.Key];
             return job._hub.ReadRangeAsync(job._origin.Repo, job.Commit, state.File.Path, offset, destination, cancellationToken);
         }
-    }
-
-    private sealed class StrongBox
-    {
-        public volatile bool Value;
     }
 
     private sealed class LeaseLostException : Exception

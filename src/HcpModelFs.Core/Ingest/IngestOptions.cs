@@ -20,6 +20,13 @@ public sealed record IngestOptions
     /// <summary>How often a waiting follower looks for the holder's object (one HEAD per file it waits for).</summary>
     public TimeSpan FollowPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Whether the upload reads through the local block cache (a mount or a warm prefetch: readers share the fetches and
+    /// a restart resumes from the cached blocks) or straight from the Hub into the part buffer (a prefetch that keeps
+    /// nothing: no cache write, no copy).
+    /// </summary>
+    public bool ThroughCache { get; init; } = true;
+
     /// <summary>Block-sized parts fetched and uploaded at once, over all files of a model.</summary>
     public int PartsInFlight { get; init; } = 8;
 

@@ -71,7 +71,7 @@ internal static class PrefetchCommand
         var results = new List<PrefetchResult>();
         try
         {
-            using var services = new ModelServices(settings, loggerFactory, scratch);
+            using var services = new ModelServices(settings, loggerFactory, scratch, ingestThroughCache: warmCache);
             foreach (var request in requests)
             {
                 try

@@ -58,7 +58,7 @@ internal static class RefreshCommand
         using var loggerFactory = StoreSession.QuietLogging(settings);
         try
         {
-            using var services = new ModelServices(settings, loggerFactory, scratch);
+            using var services = new ModelServices(settings, loggerFactory, scratch, ingestThroughCache: false);
             var inventory = new ModelInventory(services.Store, services.Layout);
             var before = ModelInventory.CurrentRefs(await inventory.ListRefEntriesAsync(org, model, ct)).GetValueOrDefault(StoreLayout.DefaultRef);
             var resolved = await services.Hub!.ResolveRevisionAsync(HubRepoId.Parse(org + "/" + model), StoreLayout.DefaultRef, ct);

@@ -21,7 +21,12 @@ internal sealed class ModelServices : IDisposable
     private readonly HubFallbackCatalog? _hubCatalog;
     private readonly CacheDirectoryLock _cacheLock;
 
-    public ModelServices(DaemonSettings settings, ILoggerFactory loggerFactory, string? cacheDirectory = null)
+    /// <param name="settings">The daemon's settings.</param>
+    /// <param name="loggerFactory">Logs.</param>
+    /// <param name="cacheDirectory">A scratch cache instead of the settings' one (commands that keep nothing).</param>
+    /// <param name="ingestThroughCache">False where nothing reads the blocks an ingest fetches (a prefetch without
+    /// --warm-cache): the upload takes them from the Hub straight into its part buffers.</param>
+    public ModelServices(DaemonSettings settings, ILoggerFactory loggerFactory, string? cacheDirectory = null, bool ingestThroughCache = true)
     {
         CacheDirectory = cacheDirectory ?? settings.CacheDirectory;
         // One owner per cache directory: a second daemon on it refuses here, before it touches a file.
@@ -61,6 +66,7 @@ internal sealed class ModelServices : IDisposable
                 LeaseTtl = settings.LeaseTtl,
                 PollInterval = settings.IngestPollInterval,
                 FollowWait = settings.IngestFollowWait,
+                ThroughCache = ingestThroughCache,
                 PartsInFlight = settings.IngestPartsInFlight,
             }, loggerFactory);
             Ingest.Committed += job => Catalog.Invalidate(job.Org, job.Model);

@@ -45,7 +45,7 @@ public sealed class HubPolicyTests
     [InlineData(200_000L << 20, 8 << 20, 24L << 20)]
     public void Parts_are_whole_blocks_at_least_5_MiB_and_at_most_10000_per_file(long size, int blockSize, long expected)
     {
-        var part = IngestUploader.PartSizeFor(size, blockSize);
+        var part = MultipartWriter.PartSizeFor(size, blockSize);
         Assert.Equal(expected, part);
         Assert.Equal(0, part % blockSize);
         Assert.True((size + part - 1) / part <= 10_000);
