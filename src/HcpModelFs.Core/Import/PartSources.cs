@@ -1,0 +1,83 @@
+using HcpModelFs.Store;
+
+namespace HcpModelFs.Core.Import;
+
+/// <summary>Where the bytes of one file's parts come from.</summary>
+internal interface IPartSource : IDisposable
+{
+    /// <summary>Parts may be filled at once and in any order (ranged GETs); false: one at a time, in file order.</summary>
+    bool Concurrent { get; }
+
+    ValueTask FillAsync(FilePart part, Memory<byte> buffer, CancellationToken cancellationToken);
+}
+
+/// <summary>One ranged GET per part, each pinned to the listed ETag (If-Match): a changed object fails, never mixes versions.</summary>
+internal sealed class RangedPartSource(IObjectStore store, string key, string etag, string url) : IPartSource
+{
+    public bool Concurrent => true;
+
+    public async ValueTask FillAsync(FilePart part, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.ReadRangeAsync(key, part.Offset, buffer, etag, cancellationToken);
+        }
+        catch (StoreException e) when (e.Kind is StoreErrorKind.ObjectChanged or StoreErrorKind.NotFound or StoreErrorKind.InvalidRange)
+        {
+            throw SourceChangedException.For(url, e);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>
+/// One whole-object GET per file for a source that refuses ranges, read front to back into the part buffers. The
+/// open is pinned to the listed ETag (If-Match) and the answer's ETag and length are compared too, for servers that
+/// ignore If-Match.
+/// </summary>
+internal sealed class StreamedPartSource(IObjectStreamReader reader, SourceFile file, string url) : IPartSource
+{
+    private ObjectReadStream? _stream;
+    private long _position;
+
+    public bool Concurrent => false;
+
+    public async ValueTask FillAsync(FilePart part, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (part.Offset != _position)
+        {
+            throw new InvalidOperationException($"streamed parts must come in order: asked for {part.Offset}, at {_position}");
+        }
+
+        try
+        {
+            _stream ??= await OpenAsync(cancellationToken);
+            await _stream.ReadExactlyAsync(buffer, cancellationToken);
+        }
+        catch (StoreException e) when (e.Kind is StoreErrorKind.ObjectChanged or StoreErrorKind.NotFound)
+        {
+            throw SourceChangedException.For(url, e);
+        }
+
+        _position += buffer.Length;
+    }
+
+    public void Dispose() => _stream?.Dispose();
+
+    private async Task<ObjectReadStream> OpenAsync(CancellationToken cancellationToken)
+    {
+        var stream = await reader.OpenReadAsync(file.Key, file.ETag, cancellationToken);
+        if (stream.Length != file.Size || !SameETag(stream.ETag, file.ETag))
+        {
+            stream.Dispose();
+            throw SourceChangedException.For(url);
+        }
+
+        return stream;
+    }
+
+    private static bool SameETag(string a, string b) => string.Equals(a.Trim('"'), b.Trim('"'), StringComparison.Ordinal);
+}
