@@ -19,6 +19,12 @@ public sealed record ImportOptions
     /// <summary>Which source paths to import (include/exclude globs); default all.</summary>
     public Func<string, bool> Include { get; init; } = static _ => true;
 
+    /// <summary>
+    /// Longest a streamed whole-object read (a source that refuses ranges) may take to fill one part: the store's
+    /// attempt timeout covers only the open, and a stalled body must fail rather than hang.
+    /// </summary>
+    public TimeSpan StreamPartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>The manifest's CRC32C block size: the cache's default, as `upload` records it.</summary>
     public int BlockSize { get; init; } = DiskBlockCacheOptions.DefaultBlockSize;
 }

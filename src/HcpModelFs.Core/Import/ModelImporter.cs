@@ -94,7 +94,7 @@ public sealed class ModelImporter
                 return;
             }
 
-            entries[i] = await CopyOrDigestAsync(copier, source, streams, ranged, file, key, ct);
+            entries[i] = await CopyOrDigestAsync(copier, source, streams, ranged, options, file, key, ct);
             await receipts.WriteAsync(entries[i], ct);
         });
 
@@ -120,7 +120,7 @@ public sealed class ModelImporter
     }
 
     private async Task<ManifestFile> CopyOrDigestAsync(FileCopier copier, ImportSource source, IObjectStreamReader? streams, bool ranged,
-        SourceFile file, string key, CancellationToken cancellationToken)
+        ImportOptions options, SourceFile file, string key, CancellationToken cancellationToken)
     {
         if (await _destination.HeadAsync(key, cancellationToken) is { } existing)
         {
@@ -140,7 +140,7 @@ public sealed class ModelImporter
         var url = source.UrlOf(file.Key);
         using IPartSource parts = ranged
             ? new RangedPartSource(source.Store, file.Key, file.ETag, url)
-            : new StreamedPartSource(streams!, file, url);
+            : new StreamedPartSource(streams!, file, url, options.StreamPartTimeout);
         return await copier.CopyAsync(file, parts, key, cancellationToken);
     }
 

@@ -38,7 +38,7 @@ internal sealed class RangedPartSource(IObjectStore store, string key, string et
 /// open is pinned to the listed ETag (If-Match) and the answer's ETag and length are compared too, for servers that
 /// ignore If-Match.
 /// </summary>
-internal sealed class StreamedPartSource(IObjectStreamReader reader, SourceFile file, string url) : IPartSource
+internal sealed class StreamedPartSource(IObjectStreamReader reader, SourceFile file, string url, TimeSpan partTimeout) : IPartSource
 {
     private ObjectReadStream? _stream;
     private long _position;
@@ -52,14 +52,20 @@ internal sealed class StreamedPartSource(IObjectStreamReader reader, SourceFile 
             throw new InvalidOperationException($"streamed parts must come in order: asked for {part.Offset}, at {_position}");
         }
 
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(partTimeout);
         try
         {
             _stream ??= await OpenAsync(cancellationToken);
-            await _stream.ReadExactlyAsync(buffer, cancellationToken);
+            await _stream.ReadExactlyAsync(buffer, timeout.Token);
         }
         catch (StoreException e) when (e.Kind is StoreErrorKind.ObjectChanged or StoreErrorKind.NotFound)
         {
             throw SourceChangedException.For(url, e);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new StoreException(StoreErrorKind.Timeout, $"GET {file.Key}: no part of the body within {partTimeout.TotalSeconds} s", e);
         }
 
         _position += buffer.Length;
