@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Store;
@@ -81,14 +82,16 @@ public sealed class ModelImporter
         var copier = new FileCopier(_destination, buffers, options.PartSize, options.BlockSize, progress);
         var entries = new ManifestFile[files.Count];
         var resumed = 0;
+        long resumedBytes = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (i, ct) =>
+        var loop = Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (i, ct) =>
         {
             var file = files[i];
             var key = _layout.FileKey(org, model, commit, file.Path);
             if (finished.TryGetValue(file.Path, out var receipt) && await IsFinalAsync(key, receipt, file, ct))
             {
                 Interlocked.Increment(ref resumed);
+                Interlocked.Add(ref resumedBytes, file.Size);
                 progress?.Report(file.Size);
                 entries[i] = receipt;
                 return;
@@ -97,10 +100,10 @@ public sealed class ModelImporter
             entries[i] = await CopyOrDigestAsync(copier, source, streams, ranged, options, file, key, ct);
             await receipts.WriteAsync(entries[i], ct);
         });
-
+        await FirstFailureAsync(loop, cancellationToken);
         if (resumed > 0)
         {
-            ImportLog.Resuming(_logger, org, model, commit, resumed, entries.Where(e => finished.ContainsKey(e.Path)).Sum(e => e.Size));
+            ImportLog.Resuming(_logger, org, model, commit, resumed, resumedBytes);
         }
 
         var manifest = new Manifest
@@ -142,6 +145,24 @@ public sealed class ModelImporter
             ? new RangedPartSource(source.Store, file.Key, file.ETag, url)
             : new StreamedPartSource(streams!, file, url, options.StreamPartTimeout);
         return await copier.CopyAsync(file, parts, key, cancellationToken);
+    }
+
+    /// <summary>
+    /// Awaits the file loop and rethrows the failure that stopped it: when one file fails the loop cancels the others,
+    /// and their cancellations must not hide the reason (a changed object, a store error).
+    /// </summary>
+    private static async Task FirstFailureAsync(Task loop, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Cause(loop) is not null)
+        {
+            ExceptionDispatchInfo.Throw(Cause(loop)!);
+        }
+
+        static Exception? Cause(Task task) => task.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException);
     }
 
     private async Task<bool> IsFinalAsync(string key, ManifestFile receipt, SourceFile file, CancellationToken cancellationToken) =>

@@ -20,13 +20,16 @@ internal sealed class RangedPartSource(IObjectStore store, string key, string et
     {
         try
         {
-            await store.ReadRangeAsync(key, part.Offset, buffer, etag, cancellationToken);
+            await store.ReadRangeAsync(key, part.Offset, buffer, PinOrNone(etag), cancellationToken);
         }
         catch (StoreException e) when (e.Kind is StoreErrorKind.ObjectChanged or StoreErrorKind.NotFound or StoreErrorKind.InvalidRange)
         {
             throw SourceChangedException.For(url, e);
         }
     }
+
+    /// <summary>A listing without ETags (rare stores) cannot pin reads: they go unpinned rather than send an empty If-Match.</summary>
+    public static string? PinOrNone(string etag) => string.IsNullOrEmpty(etag) ? null : etag;
 
     public void Dispose()
     {
@@ -75,8 +78,8 @@ internal sealed class StreamedPartSource(IObjectStreamReader reader, SourceFile 
 
     private async Task<ObjectReadStream> OpenAsync(CancellationToken cancellationToken)
     {
-        var stream = await reader.OpenReadAsync(file.Key, file.ETag, cancellationToken);
-        if (stream.Length != file.Size || !SameETag(stream.ETag, file.ETag))
+        var stream = await reader.OpenReadAsync(file.Key, RangedPartSource.PinOrNone(file.ETag), cancellationToken);
+        if (stream.Length != file.Size || (file.ETag.Length > 0 && !SameETag(stream.ETag, file.ETag)))
         {
             stream.Dispose();
             throw SourceChangedException.For(url);

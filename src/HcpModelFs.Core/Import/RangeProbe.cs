@@ -19,7 +19,7 @@ internal static class RangeProbe
 
         try
         {
-            await source.Store.ReadRangeAsync(probe.Key, 1, new byte[1], probe.ETag, cancellationToken);
+            await source.Store.ReadRangeAsync(probe.Key, 1, new byte[1], RangedPartSource.PinOrNone(probe.ETag), cancellationToken);
             return true;
         }
         catch (StoreException e) when (e.Kind is StoreErrorKind.NotSupported or StoreErrorKind.InvalidRange)

@@ -10,8 +10,6 @@ namespace HcpModelFs.Configuration;
 /// </summary>
 internal static class SourceStoreSettingsBinder
 {
-    public const string Prefix = "HCPMODELFS_SOURCE_";
-
     private static readonly (string Source, string Store)[] Names =
     [
         ("HCPMODELFS_SOURCE_ENDPOINT", "HCP_ENDPOINT"),

@@ -89,6 +89,24 @@ public sealed class ModelImporterTests
     }
 
     [Fact]
+    public async Task A_source_object_changed_after_the_listing_fails_the_import_naming_it_and_commits_nothing()
+    {
+        var plan = await PlanAsync(Options with { Parallelism = 4 });
+        _source.Seed("in/sub/weights.bin", RandomBytes(_weights.Length, 2));
+
+        var error = await Assert.ThrowsAsync<SourceChangedException>(() =>
+            new ModelImporter(_destination, TestModel.Layout).ImportAsync(plan, null, CancellationToken.None).WaitAsync(Bounded));
+
+        Assert.Contains("s3://bucket/in/sub/weights.bin changed", error.Message, StringComparison.Ordinal);
+        Assert.Null(await _destination.HeadAsync(TestModel.Layout.ManifestKey("acme", "m", plan.Commit), CancellationToken.None));
+        Assert.Empty(await ListAsync(TestModel.Layout.ModelPrefix("acme", "m") + StoreLayout.MetaFolder + "/refs/"));
+        await foreach (var upload in _destination.ListMultipartUploadsAsync("", CancellationToken.None))
+        {
+            Assert.Fail($"upload left: {upload.Key}");
+        }
+    }
+
+    [Fact]
     public async Task The_include_filter_selects_files_and_a_name_the_layout_cannot_hold_is_refused()
     {
         var plan = await PlanAsync(Options with { Include = p => p.EndsWith(".json", StringComparison.Ordinal) });
