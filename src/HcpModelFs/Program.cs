@@ -18,6 +18,7 @@ internal static class Program
         };
         root.Subcommands.Add(MountCommand.Create(envFile));
         root.Subcommands.Add(UploadCommand.Create(envFile));
+        root.Subcommands.Add(ImportCommand.Create(envFile));
         root.Subcommands.Add(PrefetchCommand.Create(envFile));
         root.Subcommands.Add(ServeCommand.Create(envFile));
         root.Subcommands.Add(ConfigCommand.Create(envFile));

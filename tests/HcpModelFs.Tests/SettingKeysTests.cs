@@ -15,6 +15,7 @@ public sealed partial class SettingKeysTests
     [
         "src/HcpModelFs/Configuration/DaemonSettingsBinder.cs",
         "src/HcpModelFs.Store/Configuration/StoreSettingsBinder.cs",
+        "src/HcpModelFs/Configuration/SourceStoreSettingsBinder.cs",
         "src/HcpModelFs.Hub/HubOptions.cs",
     ];
 

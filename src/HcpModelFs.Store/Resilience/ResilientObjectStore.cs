@@ -18,7 +18,7 @@ namespace HcpModelFs.Store.Resilience;
 /// retried, and a timeout on an exclusive create surfaces instead of turning into a false "already exists".
 /// An open breaker fails calls at once with <see cref="StoreErrorKind.CircuitOpen"/>.
 /// </summary>
-public sealed class ResilientObjectStore : IObjectStore
+public sealed class ResilientObjectStore : IObjectStore, IObjectStreamReader
 {
     private readonly IObjectStore _inner;
     private readonly ResiliencePipeline _idempotent;
@@ -104,6 +104,13 @@ public sealed class ResilientObjectStore : IObjectStore
 
         _metrics.Read(Name, destination.Length);
     }
+
+    /// <summary>Opens through the retry pipeline (the open only: a body that fails later is the caller's to restart).</summary>
+    public Task<ObjectReadStream> OpenReadAsync(string key, string? expectedETag, CancellationToken cancellationToken) =>
+        _inner is IObjectStreamReader reader
+            ? RunAsync(_idempotent, "open", key, (reader, key, expectedETag), static async (s, ct) =>
+                await s.reader.OpenReadAsync(s.key, s.expectedETag, ct), cancellationToken).AsTask()
+            : throw new StoreException(StoreErrorKind.NotSupported, $"GET {key}: store {Name} has no streamed reads");
 
     public async IAsyncEnumerable<ListEntry> ListAsync(
         string prefix, string? delimiter, [EnumeratorCancellation] CancellationToken cancellationToken)

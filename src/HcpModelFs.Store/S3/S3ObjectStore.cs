@@ -15,7 +15,7 @@ namespace HcpModelFs.Store.S3;
 /// stream straight into the caller's memory; a continuation is pinned to the first answer's ETag (If-Match) so the
 /// bytes of two versions are never mixed.
 /// </summary>
-public sealed class S3ObjectStore : IObjectStore, IDisposable
+public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposable
 {
     /// <summary>How many times one read continues a body that ended early before giving up with Truncated.</summary>
     public const int MaxContinuations = 4;
@@ -167,6 +167,26 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
             LogMessages.ReadContinued(_logger, key, received, destination.Length, continuations);
         }
+    }
+
+    public async Task<ObjectReadStream> OpenReadAsync(string key, string? expectedETag, CancellationToken cancellationToken)
+    {
+        GetObjectResponse response;
+        try
+        {
+            response = await _client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = _bucket,
+                Key = key,
+                EtagToMatch = expectedETag,
+            }, cancellationToken);
+        }
+        catch (Exception e) when (S3ErrorMapper.IsMappable(e, cancellationToken))
+        {
+            throw S3ErrorMapper.Map(e, "GET", key, preconditionMeansChanged: true);
+        }
+
+        return new ObjectReadStream(key, response.ResponseStream, response.ContentLength, response.ETag ?? string.Empty, response);
     }
 
     public async IAsyncEnumerable<ListEntry> ListAsync(

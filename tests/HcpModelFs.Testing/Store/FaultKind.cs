@@ -32,4 +32,16 @@ public enum FaultKind
 
     /// <summary>Forward; send the head and <see cref="FaultRule.AfterBytes"/> bytes, then nothing for <see cref="FaultRule.Delay"/>, then reset.</summary>
     Stall,
+
+    /// <summary>Answer 416 InvalidRange without forwarding (a server that refuses Range headers).</summary>
+    RangeNotSatisfiable,
+
+    /// <summary>
+    /// Answer 200 with the whole object, as a server that ignores Range does, from
+    /// <see cref="S3FaultProxy.WholeObjectSource"/> (the Range header is signed, so it cannot be stripped and forwarded).
+    /// </summary>
+    IgnoreRange,
+
+    /// <summary>Run <see cref="FaultRule.Callback"/> (a test's hook: overwrite an object, kill a process), then forward.</summary>
+    Callback,
 }

@@ -25,6 +25,9 @@ public sealed class FaultRule
 
     public int RetryAfterSeconds { get; init; } = 1;
 
+    /// <summary>What <see cref="FaultKind.Callback"/> runs before it forwards the request.</summary>
+    public Func<ProxyRequest, Task>? Callback { get; init; }
+
     internal int Remaining;
 
     /// <summary>Matches GETs of object data (ranged or whole).</summary>

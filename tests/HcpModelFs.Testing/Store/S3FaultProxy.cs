@@ -49,6 +49,9 @@ public sealed class S3FaultProxy : IAsyncDisposable
     /// <summary>409 Conflict on every write to an existing key; If-None-Match ignored (HCP default namespace).</summary>
     public bool HcpPersonality { get; set; }
 
+    /// <summary>(bucket, key) -> the object's bytes and ETag, for <see cref="FaultKind.IgnoreRange"/>.</summary>
+    public Func<string, string, CancellationToken, Task<(byte[] Body, string ETag)>>? WholeObjectSource { get; set; }
+
     /// <summary>Every request seen, in arrival order.</summary>
     public IReadOnlyList<ProxyRequest> Requests => _log.ToArray();
 
@@ -168,8 +171,10 @@ public sealed class S3FaultProxy : IAsyncDisposable
                         case FaultKind.ErrorInOk:
                         case FaultKind.NotImplemented:
                         case FaultKind.Forbidden:
+                        case FaultKind.RangeNotSatisfiable:
                             var (status, reason, code) = rule.Kind switch
                             {
+                                FaultKind.RangeNotSatisfiable => (416, "Range Not Satisfiable", "InvalidRange"),
                                 FaultKind.Forbidden => (403, "Forbidden", "AccessDenied"),
                                 FaultKind.NotImplemented => (501, "Not Implemented", "NotImplemented"),
                                 FaultKind.ErrorInOk => (200, "OK", "InternalError"),
@@ -188,6 +193,18 @@ public sealed class S3FaultProxy : IAsyncDisposable
                         case FaultKind.Latency:
                             await Task.Delay(rule.Delay, token);
                             break;
+                        case FaultKind.Callback:
+                            await rule.Callback!(entry);
+                            break;
+                        case FaultKind.IgnoreRange when WholeObjectSource is not null && entry.Key is not null:
+                            var (body, etag) = await WholeObjectSource(entry.Bucket!, entry.Key, token);
+                            entry.Status = 200;
+                            await client.CopyBodyAsync(request, Stream.Null, long.MaxValue, token);
+                            await clientStream.WriteAsync(Encoding.ASCII.GetBytes(
+                                $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length.ToString(CultureInfo.InvariantCulture)}\r\n" +
+                                $"ETag: {etag}\r\nLast-Modified: {DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)}\r\nx-amz-request-id: proxy\r\n\r\n"), token);
+                            await clientStream.WriteAsync(body, token);
+                            continue;
                     }
 
                     if (upstream is null)

@@ -1,0 +1,67 @@
+using System.Buffers;
+
+namespace HcpModelFs.Core.Import;
+
+/// <summary>
+/// The part buffers of one import: at most <see cref="Count"/> rented at once, whatever the number of files in
+/// flight, so memory stays at about Count × part size. A rented buffer is filled from the source, uploaded and hashed
+/// from the same memory, then returned.
+/// </summary>
+public sealed class PartBuffers : IDisposable
+{
+    private readonly SemaphoreSlim _slots;
+    private readonly ArrayPool<byte> _pool;
+
+    public PartBuffers(int count, int maxPartSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        Count = count;
+        _slots = new SemaphoreSlim(count, count);
+        // Own pool: the shared one keeps few arrays this large per core and would allocate afresh under load.
+        _pool = ArrayPool<byte>.Create(maxPartSize, count);
+    }
+
+    public int Count { get; }
+
+    /// <summary>A buffer of at least <paramref name="length"/> bytes once one of the slots is free.</summary>
+    public async Task<Lease> RentAsync(int length, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            return new Lease(this, _pool.Rent(length), length);
+        }
+        catch
+        {
+            _slots.Release();
+            throw;
+        }
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    /// <summary>A rented buffer; disposing it gives the slot back.</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly PartBuffers _owner;
+        private byte[]? _array;
+
+        internal Lease(PartBuffers owner, byte[] array, int length)
+        {
+            _owner = owner;
+            _array = array;
+            Memory = array.AsMemory(0, length);
+        }
+
+        public Memory<byte> Memory { get; }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _array, null) is { } array)
+            {
+                _owner._pool.Return(array);
+                _owner._slots.Release();
+            }
+        }
+    }
+}
