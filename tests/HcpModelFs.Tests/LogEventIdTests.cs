@@ -14,12 +14,14 @@ public sealed class LogEventIdTests
         ["HcpModelFs.Core.CoreLog"] = (3000, 3099),
         ["HcpModelFs.Core.Ingest.IngestLog"] = (3100, 3199),
         ["HcpModelFs.Core.Cache.CacheLogMessages"] = (3200, 3299),
+        ["HcpModelFs.Core.Import.ImportLog"] = (3300, 3399),
         ["HcpModelFs.Hub.LogMessages"] = (4000, 4999),
         ["HcpModelFs.Http.HttpLog"] = (5000, 5999),
         ["HcpModelFs.Hosting.DaemonLog"] = (6000, 6099),
         ["HcpModelFs.Hosting.PrefetchLog"] = (6100, 6199),
         ["HcpModelFs.Hosting.ExportLog"] = (6200, 6299),
         ["HcpModelFs.Hosting.UploadLog"] = (6300, 6399),
+        ["HcpModelFs.Hosting.ImportCommandLog"] = (6400, 6499),
     };
 
     private static IEnumerable<(string Type, string Method, int Id)> Events()

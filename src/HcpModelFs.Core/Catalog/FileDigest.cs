@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using HcpModelFs.Core.Cache;
 
 namespace HcpModelFs.Core.Catalog;
@@ -12,18 +11,17 @@ internal static class FileDigest
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var size = RandomAccess.GetLength(handle);
-        var crcs = new uint[(size + blockSize - 1) / blockSize];
         var buffer = ArrayPool<byte>.Shared.Rent(blockSize);
         try
         {
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            for (long block = 0; block < crcs.Length; block++)
+            using var digest = new OrderedDigest(size, blockSize);
+            for (long offset = 0; offset < size; offset += blockSize)
             {
-                var length = (int)Math.Min(blockSize, size - (block * blockSize));
+                var length = (int)Math.Min(blockSize, size - offset);
                 var read = 0;
                 while (read < length)
                 {
-                    var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read, length - read), (block * blockSize) + read, cancellationToken);
+                    var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read, length - read), offset + read, cancellationToken);
                     if (n == 0)
                     {
                         throw new IOException($"{path} shrank while it was being hashed.");
@@ -32,11 +30,11 @@ internal static class FileDigest
                     read += n;
                 }
 
-                sha256.AppendData(buffer, 0, length);
-                crcs[block] = Crc32C.Compute(buffer.AsSpan(0, length));
+                digest.Append(buffer.AsSpan(0, length));
             }
 
-            return (size, Convert.ToHexStringLower(sha256.GetHashAndReset()), BlockChecksums.From(blockSize, crcs));
+            var (sha256, blocks, _) = digest.Finish();
+            return (size, sha256, blocks);
         }
         finally
         {

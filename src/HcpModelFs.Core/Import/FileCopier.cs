@@ -46,7 +46,7 @@ internal sealed class FileCopier(IObjectStore destination, PartBuffers buffers, 
             throw new StoreException(StoreErrorKind.Truncated, $"{key}: store has {info.Size} bytes after upload, expected {file.Size}.");
         }
 
-        var (sha256, blocks) = digest.Finish();
+        var (sha256, blocks, _) = digest.Finish();
         return new ManifestFile(file.Path, file.Size, sha256, info.ETag, blocks);
     }
 
@@ -57,7 +57,7 @@ internal sealed class FileCopier(IObjectStore destination, PartBuffers buffers, 
         using var digest = new OrderedDigest(existing.Size, blockSize);
         using var source = new RangedPartSource(destination, existing.Key, existing.ETag, existing.Key);
         await RunPartsAsync(PartPlan.For(existing.Size, partSize), source, digest, upload: null, cancellationToken);
-        var (sha256, blocks) = digest.Finish();
+        var (sha256, blocks, _) = digest.Finish();
         return new ManifestFile(path, existing.Size, sha256, existing.ETag, blocks);
     }
 

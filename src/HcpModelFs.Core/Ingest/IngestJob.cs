@@ -447,7 +447,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         }
         else
         {
-            using var hasher = new InOrderHasher(new IngestDigest(file, blockSize), size, digest => Finish(file, digest));
+            using var hasher = new InOrderHasher(HubDigestCheck.For(file, blockSize), digest => HubDigestCheck.Verify(file, digest, Name, _logger));
             var verified = file.Verify(() => hasher.Completion);
             // A reader at the file's end may have started a pass of its own first: then that pass owns the verdict.
             var ours = ReferenceEquals(verified, hasher.Completion);
@@ -498,20 +498,17 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     private Task<string> HashWhole(IngestFileState file, ReadOnlyMemory<byte> content)
     {
-        using var digest = new IngestDigest(file, _cache.BlockSize);
+        using var digest = HubDigestCheck.For(file, _cache.BlockSize);
         digest.Append(content.Span);
         try
         {
-            return Task.FromResult(Finish(file, digest));
+            return Task.FromResult(HubDigestCheck.Verify(file, digest, Name, _logger));
         }
         catch (IngestFailedException ex)
         {
             return Task.FromException<string>(ex);
         }
     }
-
-    private string Finish(IngestFileState file, IngestDigest digest) =>
-        digest.Finish(Name, reason => IngestLog.Mismatch(_logger, Name, file.File.Path, reason));
 
     /// <summary>
     /// Where the upload reads a file's bytes: through the cache when this node keeps them (readers share the fetches,

@@ -40,7 +40,7 @@ internal sealed class IngestVerifier(IBlockCache cache, IBlockSource hub, string
         var buffer = ArrayPool<byte>.Shared.Rent(blockSize);
         try
         {
-            using var digest = new IngestDigest(file, blockSize);
+            using var digest = HubDigestCheck.For(file, blockSize);
             for (long offset = 0; offset < id.Size; offset += blockSize)
             {
                 var length = (int)Math.Min(blockSize, id.Size - offset);
@@ -48,7 +48,7 @@ internal sealed class IngestVerifier(IBlockCache cache, IBlockSource hub, string
                 digest.Append(buffer.AsSpan(0, length));
             }
 
-            return digest.Finish(Name, reason => IngestLog.Mismatch(_logger, Name, file.File.Path, reason));
+            return HubDigestCheck.Verify(file, digest, Name, _logger);
         }
         catch (HubException ex) when (ex.Kind == HubErrorKind.Integrity)
         {

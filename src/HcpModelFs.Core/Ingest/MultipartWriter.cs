@@ -109,7 +109,7 @@ internal sealed class MultipartWriter(IObjectStore store, SemaphoreSlim partSlot
         {
             var part = buffer.AsMemory(0, length);
             await read(offset, part, token);
-            var hashing = hasher?.AppendAsync(offset, part, token).AsTask() ?? Task.CompletedTask;
+            var hashing = hasher?.AppendAsync(index, part, token) ?? Task.CompletedTask;
             parts[index] = await store.UploadPartAsync(file.File.CacheId.Key, uploadId, index + 1, part, token);
             await hashing;
             file.AddProgress(length);

@@ -4,6 +4,7 @@ using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Ingest;
 using HcpModelFs.Hub;
 using HcpModelFs.Testing.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HcpModelFs.Core.Tests.Ingest;
 
@@ -142,7 +143,7 @@ public sealed class MultipartWriterTests
     }
 
     private static InOrderHasher Hasher(IngestFileState file) =>
-        new(new IngestDigest(file, BlockSize), file.File.Size, digest => digest.Finish("acme/m", _ => { }));
+        new(HubDigestCheck.For(file, BlockSize), digest => HubDigestCheck.Verify(file, digest, "acme/m", NullLogger.Instance));
 
     private static PartReader Reader(byte[] content, List<(long, int)> reads) => (offset, destination, ct) =>
     {

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using HcpModelFs.Core.Cache;
-using HcpModelFs.Core.Import;
+using HcpModelFs.Core.Catalog;
 
-namespace HcpModelFs.Core.Tests.Import;
+namespace HcpModelFs.Core.Tests.Catalog;
 
 public sealed class OrderedDigestTests
 {
@@ -22,7 +22,7 @@ public sealed class OrderedDigestTests
 
         var tasks = order.Select(i => digest.AppendAsync(i, data.AsMemory(i * PartSize, Math.Min(PartSize, data.Length - (i * PartSize))), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks).WaitAsync(Bounded);
-        var (sha256, blocks) = digest.Finish();
+        var (sha256, blocks, _) = digest.Finish();
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), sha256);
         var expected = Enumerable.Range(0, (data.Length + BlockSize - 1) / BlockSize)
