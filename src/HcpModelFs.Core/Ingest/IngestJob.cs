@@ -58,6 +58,9 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private volatile bool _committed;
     private long _bytesStored;
 
+    // Where the store refuses multipart uploads (detected at start-up), a file up to this size is one PUT from memory.
+    private const long MaxSinglePut = 256L << 20;
+
     private const int RoleUnknown = 0;
     private const int RoleLeading = 1;
     private const int RoleFollowing = 2;
@@ -441,9 +444,15 @@ public sealed class IngestJob : IBlockSource, IDisposable
         var blockSize = _cache.BlockSize;
         var partSize = MultipartWriter.PartSizeFor(size, blockSize);
         ObjectInfo info;
-        if (size <= partSize)
+        var multipart = _store.Capabilities.MultipartSupported;
+        if (size <= partSize || (!multipart && size <= MaxSinglePut))
         {
             info = await StoreSmallFileAsync(file, ct);
+        }
+        else if (!multipart)
+        {
+            throw new IngestFailedException($"{key}: the store refuses multipart uploads (an HCP namespace setting) and the file has {size} bytes, " +
+                $"more than the {MaxSinglePut >> 20} MiB one PUT from memory may hold; enable multipart uploads on the namespace.");
         }
         else
         {

@@ -109,6 +109,41 @@ public sealed class IngestJobTests
     }
 
     [Fact]
+    public async Task A_store_that_refuses_multipart_gets_each_file_as_one_put()
+    {
+        var store = new InMemoryObjectStore(multipart: false);
+        var hub = new FakeModelHub(_hubCatalog);
+        using var coordinator = NewCoordinator(store, hub, "node-a");
+        var job = coordinator.Start(await ResolveAsync(store, hub));
+
+        await job.Completion.WaitAsync(Bounded);
+
+        Assert.Equal(0, store.Count("create_multipart"));
+        Assert.Equal(_files.Count, store.Count("put"));
+        foreach (var file in _files)
+        {
+            Assert.Equal(file.Content.ToArray(), await ReadAllAsync(store, Layout.FileKey("acme", "m1", _commit, file.Path)));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_too_big_for_one_put_on_a_store_without_multipart_fails_the_ingest_with_the_reason()
+    {
+        var big = new FakeHubCatalog();
+        big.AddRepo("acme/m1", [FakeHubFile.Lfs("model.safetensors", FakeContent.Generated((256L << 20) + 1, 3)), FakeHubFile.Regular("config.json", "{}")]);
+        var store = new InMemoryObjectStore(multipart: false);
+        var hub = new FakeModelHub(big);
+        using var coordinator = NewCoordinator(store, hub, "node-a");
+        var job = coordinator.Start(await ResolveAsync(store, hub));
+
+        var failure = await Assert.ThrowsAsync<IngestFailedException>(() => job.Completion.WaitAsync(Bounded));
+
+        Assert.Contains("refuses multipart uploads", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, store.Count("create_multipart"));
+        Assert.Null(await store.HeadAsync(Layout.ManifestKey("acme", "m1", job.Commit), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Two_nodes_ingesting_one_model_upload_each_file_once()
     {
         var store = new InMemoryObjectStore();

@@ -18,12 +18,15 @@ public sealed class InMemoryObjectStore : IObjectStore
     private readonly TimeProvider _time;
     private readonly Lock _writeLock = new();
 
-    public InMemoryObjectStore(bool hcpPersonality = false, TimeProvider? time = null)
+    /// <param name="hcpPersonality">409 on existing keys, no overwrite (HCP).</param>
+    /// <param name="time">The store's clock.</param>
+    /// <param name="multipart">False: multipart uploads refused, as an HCP namespace can be configured.</param>
+    public InMemoryObjectStore(bool hcpPersonality = false, TimeProvider? time = null, bool multipart = true)
     {
         _time = time ?? TimeProvider.System;
         Capabilities = hcpPersonality
-            ? new StoreCapabilities(ExclusiveCreateMode.ConflictOnExisting, false, false, true)
-            : new StoreCapabilities(ExclusiveCreateMode.IfNoneMatch, true, false, true);
+            ? new StoreCapabilities(ExclusiveCreateMode.ConflictOnExisting, false, false, true, multipart)
+            : new StoreCapabilities(ExclusiveCreateMode.IfNoneMatch, true, false, true, multipart);
     }
 
     public StoreCapabilities Capabilities { get; }
@@ -138,6 +141,11 @@ public sealed class InMemoryObjectStore : IObjectStore
     public Task<string> CreateMultipartAsync(string key, CancellationToken cancellationToken)
     {
         Bump("create_multipart");
+        if (!Capabilities.MultipartSupported)
+        {
+            throw new StoreException(StoreErrorKind.NotSupported, $"CREATE-MULTIPART {key}: multipart uploads are disabled");
+        }
+
         var id = Guid.NewGuid().ToString("N");
         _uploads[id] = new Upload(key, _time.GetUtcNow());
         return Task.FromResult(id);
