@@ -575,6 +575,29 @@ public sealed class FuseDispatcherTests
         Assert.Equal(0, _pool.Outstanding);
     }
 
+    [Fact]
+    public async Task After_cancel_all_new_requests_are_refused_with_EIO_at_once_but_RELEASE_still_runs()
+    {
+        await InitAsync();
+        _fs.ReadBehaviour = async ct =>
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+            return 0;
+        };
+        Assert.True(await _dispatcher.CancelAllAsync(Bounded));
+        Assert.True(_dispatcher.Stopping);
+
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Read, 200, 5, RequestBuilder.ReadIn(77, 0, 4096)), _sink).WaitAsync(Bounded);
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Lookup, 202, 1, "x\0"u8), _sink).WaitAsync(Bounded);
+        Assert.Equal(-5, CapturingSink.Header(_sink.Messages[^2]).Error);
+        Assert.Equal(-5, CapturingSink.Header(_sink.Messages[^1]).Error);
+        Assert.Equal(0, _dispatcher.Pending);
+
+        await _dispatcher.DispatchAsync(RequestBuilder.Build(FuseOpcode.Release, 204, 5, new byte[24]), _sink).WaitAsync(Bounded);
+        Assert.Equal(0, CapturingSink.Header(_sink.Messages[^1]).Error);
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
     private static byte[] XAttrBody(uint size, string name)
     {
         var nameBytes = Encoding.ASCII.GetBytes(name);

@@ -14,6 +14,7 @@ namespace HcpModelFs.FuseTestHost;
 ///   loopback SOURCE MOUNTPOINT [options]    mirror SOURCE read-only
 ///   mmap-check FILE SEED SIZE COUNT RANDSEED  map FILE and compare COUNT random pages with SyntheticContent
 ///   mmap-touch FILE | parallel-read FILE N READSIZE | stat-loop DIR ROUNDS   timed access patterns for bench/
+///   mmap-verify FILE SEED | range-verify FILE SEED THREADS READSIZE   verifying, timed readers (see LoadReaders)
 /// Options: --fusermount (unprivileged path), --readers N, --read-ahead-kb N|none, --stats (print READ sizes at exit),
 /// --passthrough (loopback: answer OPEN with the underlying file as backing file), --no-passthrough (do not even
 /// negotiate it at INIT).
@@ -40,6 +41,9 @@ internal static class Program
                 int.Parse(args[5], CultureInfo.InvariantCulture)),
             "mmap-touch" when args.Length == 2 => Measurements.MmapTouch(args[1]),
             "parallel-read" when args.Length == 4 => Measurements.ParallelRead(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
+            "mmap-verify" when args.Length == 3 => LoadReaders.MmapVerify(args[1], ulong.Parse(args[2], CultureInfo.InvariantCulture)),
+            "range-verify" when args.Length == 5 => LoadReaders.RangeVerify(args[1], ulong.Parse(args[2], CultureInfo.InvariantCulture),
+                int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)),
             "stat-loop" when args.Length == 3 => Measurements.StatLoop(args[1], int.Parse(args[2], CultureInfo.InvariantCulture)),
             _ => Usage(),
         };

@@ -244,8 +244,9 @@ public sealed class Prefetcher : IDisposable
                 await _owner._cache.EnsureReadableAsync(_id, block, _source, ct);
                 _owner._failures.Succeeded("prefetch");
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException || (ex is ObjectDisposedException && ct.IsCancellationRequested))
             {
+                // Cancelled, or the daemon shutting down disposed the cache under a fetch it had just cancelled.
                 _scheduled[block] = false;
             }
             catch (Exception ex)

@@ -56,10 +56,10 @@ public static class FuseMounter
     }
 
     /// <summary>
-    /// Unmounts. Returns true when the mount is gone from the namespace (detached lazily if busy and
-    /// <paramref name="lazyIfBusy"/>), false when it stays mounted.
+    /// Unmounts: <see cref="UnmountOutcome.Unmounted"/>, or <see cref="UnmountOutcome.Detached"/> when busy and
+    /// <paramref name="lazyIfBusy"/>, or <see cref="UnmountOutcome.Failed"/> when it stays mounted.
     /// </summary>
-    public static bool Unmount(string mountPoint, bool viaFusermount, bool lazyIfBusy, ILogger logger)
+    public static UnmountOutcome Unmount(string mountPoint, bool viaFusermount, bool lazyIfBusy, ILogger logger)
     {
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
         if (!viaFusermount && IsRoot)
@@ -67,25 +67,25 @@ public static class FuseMounter
             if (LibC.Umount2(target, 0) == 0)
             {
                 LogMessages.Unmounted(logger, target);
-                return true;
+                return UnmountOutcome.Unmounted;
             }
 
             var errno = LibC.LastErrno();
             if (errno == Errno.EINVAL && MountTable.Find(target) is null)
             {
-                return true; // Not mounted (any more).
+                return UnmountOutcome.Unmounted; // Not mounted (any more).
             }
 
             if (errno == Errno.EBUSY && lazyIfBusy && LibC.Umount2(target, LibC.MNT_DETACH) == 0)
             {
                 LogMessages.UnmountedLazily(logger, target);
-                return true;
+                return UnmountOutcome.Detached;
             }
 
             if (errno != Errno.EPERM)
             {
                 LogMessages.UnmountFailed(logger, target, LibC.Describe(errno));
-                return false;
+                return UnmountOutcome.Failed;
             }
         }
 
@@ -93,7 +93,7 @@ public static class FuseMounter
         if (code == 0)
         {
             LogMessages.Unmounted(logger, target);
-            return true;
+            return UnmountOutcome.Unmounted;
         }
 
         if (lazyIfBusy)
@@ -102,12 +102,12 @@ public static class FuseMounter
             if (code == 0)
             {
                 LogMessages.UnmountedLazily(logger, target);
-                return true;
+                return UnmountOutcome.Detached;
             }
         }
 
         LogMessages.UnmountFailed(logger, target, error.Trim());
-        return false;
+        return UnmountOutcome.Failed;
     }
 
     /// <summary>
@@ -143,7 +143,7 @@ public static class FuseMounter
 
         // The daemon behind it is gone; detach the corpse so we can mount over the same path.
         var viaFusermount = options.ForceFusermount || !IsRoot;
-        if (!Unmount(target, viaFusermount, lazyIfBusy: true, logger))
+        if (Unmount(target, viaFusermount, lazyIfBusy: true, logger) == UnmountOutcome.Failed)
         {
             throw new FuseMountException($"{target} is a stale FUSE mount ({LibC.Describe(probe)}) and could not be unmounted.");
         }

@@ -59,7 +59,7 @@ public sealed partial class FuseDispatcher
             Flags = (uint)((ulong)granted & 0xFFFF_FFFF),
             Flags2 = (uint)((ulong)granted >> 32),
             MaxBackground = _options.MaxBackground,
-            CongestionThreshold = _options.CongestionThreshold,
+            CongestionThreshold = _options.EffectiveCongestionThreshold,
             MaxWrite = _options.MaxWrite,
             TimeGran = 1,
             MaxPages = maxPages,

@@ -37,6 +37,7 @@ public sealed partial class FuseDispatcher
     private FuseConnectionInfo? _connection;
     private long _pending;
     private TaskCompletionSource? _drained;
+    private int _stopping;
 
     public FuseDispatcher(IFuseFileSystem fileSystem, FuseSessionOptions options, ILogger logger, BufferPool? pool = null)
     {
@@ -139,17 +140,38 @@ public sealed partial class FuseDispatcher
             return Task.CompletedTask;
         }
 
+        // Stopping: a request that may wait on the store is refused at once, or shutdown would wait behind it (mmap
+        // readers fault the next page as soon as one is answered). RELEASE only frees our own state.
+        if (Stopping && header.Opcode is not ((uint)FuseOpcode.Release or (uint)FuseOpcode.ReleaseDir))
+        {
+            ReplyError(sink, header, Errno.EIO);
+            return Task.CompletedTask;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var copy = _pool.Rent(request.Length);
         request.CopyTo(copy);
         var state = new RequestState(copy, bodyEnd, header, sink, _interrupts.Register(header.Unique), started);
         Interlocked.Increment(ref _pending);
+        if (Stopping)
+        {
+            // Raced with CancelAllAsync's sweep: cancel it here, so the drain it waits for does not wait on us.
+            _ = state.Cancellation.CancelAsync();
+        }
+
         return HandleAsync(state, entry.Async!);
     }
 
-    /// <summary>Cancels every handler in flight (their requests are answered EINTR) and waits until they have replied.</summary>
+    /// <summary>True once <see cref="CancelAllAsync"/> has been called: new requests are refused with EIO.</summary>
+    public bool Stopping => Volatile.Read(ref _stopping) != 0;
+
+    /// <summary>
+    /// Stops the dispatcher: from now on requests are refused (EIO), every handler in flight is cancelled (its request
+    /// answered EINTR), and this waits until they have replied. Safe to call again, e.g. to wait for the drain once more.
+    /// </summary>
     public async Task<bool> CancelAllAsync(TimeSpan timeout)
     {
+        Volatile.Write(ref _stopping, 1);
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _drained, drained);
         _interrupts.InterruptAll();

@@ -14,8 +14,9 @@ namespace HcpModelFs.Fuse.Session;
  * replies, and the mount's readahead is raised through sysfs. Readers are dedicated threads blocked in read(2); they
  * never wait on the network — handlers that do continue on the thread pool.
  *
- * Stop: cancel what is in flight (answered EINTR), unmount (lazily if busy), wait for every reader to see ENODEV,
- * and abort the connection through fusectl if one does not within the timeout, so nothing is left hanging.
+ * Stop: refuse new requests (EIO) and cancel what is in flight (EINTR), unmount, wait for every reader to see ENODEV,
+ * and abort the connection through fusectl if one does not within the timeout — at once when the unmount had to be
+ * lazy, since open files would keep it alive — so nothing is left hanging; then wait for the last handlers to reply.
  */
 public sealed class FuseSession : IAsyncDisposable
 {
@@ -90,25 +91,30 @@ public sealed class FuseSession : IAsyncDisposable
             return;
         }
 
-        // Readers blocked in our handlers get EINTR now rather than waiting for a store that may never answer.
+        // Requests waiting in our handlers get EINTR now, new ones EIO, rather than waiting for a store that may never
+        // answer (mmap readers fault the next page as soon as one is answered, so new ones keep coming).
         await _dispatcher.CancelAllAsync(_options.StopTimeout);
 
         var entry = SafeFind(_mount.MountPoint);
-        if (entry is not null)
-        {
-            FuseMounter.Unmount(_mount.MountPoint, _mount.ViaFusermount, lazyIfBusy: true, _logger);
-        }
+        var outcome = entry is null
+            ? UnmountOutcome.Unmounted
+            : FuseMounter.Unmount(_mount.MountPoint, _mount.ViaFusermount, lazyIfBusy: true, _logger);
 
-        var done = await WaitReadersAsync(_options.StopTimeout);
+        // Detached: the files still open keep the connection, and its readers, alive until their users close them,
+        // which a blocked mmap reader never does. Abort it at once instead of waiting for that.
+        var done = outcome != UnmountOutcome.Detached && await WaitReadersAsync(_options.StopTimeout);
         if (!done && entry is not null && TryAbort(entry))
         {
             done = await WaitReadersAsync(_options.StopTimeout);
         }
 
+        // Handlers still finishing write their replies to these descriptors: close them only once all have replied.
+        var drained = _dispatcher.Pending == 0 || await _dispatcher.CancelAllAsync(_options.StopTimeout);
+
         LogMessages.RequestsServed(
             _logger, _mount.MountPoint, string.Join(' ', SnapshotRequestCounts().Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key.ToString().ToUpperInvariant()}={c.Value}"))));
         _dispatcher.Metrics.Dispose();
-        if (done)
+        if (done && drained)
         {
             foreach (var clone in _clones)
             {

@@ -16,6 +16,9 @@ public sealed record FuseSessionOptions
 
     public ushort CongestionThreshold { get; init; } = 96;
 
+    /// <summary>What INIT sends: a threshold at or above <see cref="MaxBackground"/> would never mark the mount congested.</summary>
+    public ushort EffectiveCongestionThreshold => (ushort)Math.Max(1, Math.Min(CongestionThreshold, MaxBackground * 3 / 4));
+
     /// <summary>A read-only filesystem never receives big WRITEs; this only sizes the request buffers.</summary>
     public uint MaxWrite { get; init; } = 128 * 1024;
 

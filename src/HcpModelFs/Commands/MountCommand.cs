@@ -67,7 +67,10 @@ internal static class MountCommand
                 mountPoint,
                 fileSystem,
                 new FuseMountOptions { AllowOther = settings.AllowOther },
-                new FuseSessionOptions { ReadAheadKb = settings.ReadAheadKb, Passthrough = settings.Passthrough },
+                new FuseSessionOptions
+                {
+                    ReadAheadKb = settings.ReadAheadKb, Passthrough = settings.Passthrough, MaxBackground = settings.FuseMaxBackground,
+                },
                 loggerFactory.CreateLogger("HcpModelFs.Fuse"),
                 cancellationToken);
         }

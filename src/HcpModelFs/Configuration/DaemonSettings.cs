@@ -30,6 +30,9 @@ internal sealed record DaemonSettings
 
     public int? ReadAheadKb { get; init; } = 16 * 1024;
 
+    /// <summary>Kernel-side limit of background (readahead) READs in flight (HCPMODELFS_FUSE_MAX_BACKGROUND, default 128).</summary>
+    public ushort FuseMaxBackground { get; init; } = 128;
+
     /// <summary>Block fetches in flight for prefetch; each holds one block-sized buffer, so this bounds memory.</summary>
     public int PrefetchInFlight { get; init; } = 8;
 

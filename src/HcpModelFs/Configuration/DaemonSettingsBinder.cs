@@ -49,6 +49,14 @@ internal static class DaemonSettingsBinder
                 : throw new FormatException("HCPMODELFS_READ_AHEAD_KB must be a positive number of KiB (0 = leave the kernel default)");
         }
 
+        ushort maxBackground = 128;
+        if (Get("HCPMODELFS_FUSE_MAX_BACKGROUND") is { } bg)
+        {
+            maxBackground = ushort.TryParse(bg, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 4096
+                ? n
+                : throw new FormatException("HCPMODELFS_FUSE_MAX_BACKGROUND must be a number from 1 to 4096");
+        }
+
         var inFlight = 8;
         if (Get("HCPMODELFS_PREFETCH_IN_FLIGHT") is { } fl)
         {
@@ -85,6 +93,7 @@ internal static class DaemonSettingsBinder
             Passthrough = Get("HCPMODELFS_PASSTHROUGH") is not ("0" or "false" or "off"),
             LocalStoreDirectory = (isRoot ? "/var/lib/hcpmodelfs/store" : Path.Combine(home, ".local", "share", "hcpmodelfs", "store")),
             ReadAheadKb = readAhead,
+            FuseMaxBackground = maxBackground,
             LogFile = Get("HCPMODELFS_LOG_FILE"),
             LogFileMaxBytes = Get("HCPMODELFS_LOG_FILE_MAX_SIZE") is { } logSize
                 ? ByteSize.TryParse(logSize, out var lb) && lb >= 1 << 20

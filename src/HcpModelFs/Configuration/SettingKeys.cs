@@ -50,6 +50,7 @@ internal static class SettingKeys
         new("MODEL_CACHE_MAX_SIZE", "(disk minus 10 %)"),
         new("HCPMODELFS_BLOCK_SIZE", "8MiB"),
         new("HCPMODELFS_READ_AHEAD_KB", "16384"),
+        new("HCPMODELFS_FUSE_MAX_BACKGROUND", "128"),
         new("HCPMODELFS_CACHE_MEMORY", "96MiB"),
         new("HCPMODELFS_CACHE_DIRECT_IO", "on"),
         new("HCPMODELFS_PASSTHROUGH", "on"),

@@ -45,19 +45,29 @@ public sealed class PublishedModel : IDisposable
         {
             var full = Path.Combine(directory, path);
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            var bytes = new byte[size];
-            SyntheticContent.Fill(seed, 0, bytes);
-            await File.WriteAllBytesAsync(full, bytes);
+            // In pieces: a shard may be larger than an array can be (2 GiB).
+            await using var output = File.Create(full);
+            var piece = new byte[Math.Min(size, 4 << 20)];
+            for (long offset = 0; offset < size; offset += piece.Length)
+            {
+                var n = (int)Math.Min(piece.Length, size - offset);
+                SyntheticContent.Fill(seed, offset, piece.AsSpan(0, n));
+                await output.WriteAsync(piece.AsMemory(0, n));
+            }
         }
 
         var publisher = new ModelPublisher(store, new StoreLayout(prefix), NullLogger<ModelPublisher>.Instance);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // Bounded, and scaled for the multi-GiB shards of the reliability scenarios' long runs.
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2 + (files.Sum(f => f.Size) >> 30)));
         var manifest = await publisher.PublishAsync(Org, Name, directory, "main", cts.Token);
         return new PublishedModel(directory, manifest, files);
     }
 
-    public string Sha256(string path) =>
-        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(Directory, path))));
+    public string Sha256(string path)
+    {
+        using var file = File.OpenRead(Path.Combine(Directory, path));
+        return Convert.ToHexStringLower(SHA256.HashData(file));
+    }
 
     public static string Describe((string Path, long Size, ulong Seed) file) =>
         string.Create(CultureInfo.InvariantCulture, $"{file.Path} {file.Size}");

@@ -31,6 +31,8 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private readonly Random _random = new(12345);
     private readonly Task _acceptLoop;
 
+    private event Action<ProxyRequest>? RequestLogged;
+
     /// <param name="upstream">The S3 server, e.g. RGW's endpoint.</param>
     /// <param name="exists">(bucket, key) -> does it exist; needed only for <see cref="HcpPersonality"/>.</param>
     public S3FaultProxy(Uri upstream, Func<string, string, CancellationToken, Task<bool>>? exists = null)
@@ -56,6 +58,39 @@ public sealed class S3FaultProxy : IAsyncDisposable
     public IReadOnlyList<ProxyRequest> Requests => _log.ToArray();
 
     public int Count(Func<ProxyRequest, bool> predicate) => _log.Count(predicate);
+
+    /// <summary>
+    /// Completes when a request matching <paramref name="predicate"/> arrives (or has arrived since the last
+    /// <see cref="ClearLog"/>); throws <see cref="TimeoutException"/> after <paramref name="timeout"/>. Logged before
+    /// any fault acts, so "the daemon has asked the store" is known while a Latency or Stall rule still holds the answer.
+    /// </summary>
+    public async Task<ProxyRequest> WaitForRequestAsync(Func<ProxyRequest, bool> predicate, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        var seen = new TaskCompletionSource<ProxyRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRequest(ProxyRequest r)
+        {
+            if (predicate(r))
+            {
+                seen.TrySetResult(r);
+            }
+        }
+
+        RequestLogged += OnRequest;
+        try
+        {
+            if (_log.FirstOrDefault(predicate) is { } already)
+            {
+                return already;
+            }
+
+            return await seen.Task.WaitAsync(timeout);
+        }
+        finally
+        {
+            RequestLogged -= OnRequest;
+        }
+    }
 
     public void ClearLog() => _log.Clear();
 
@@ -140,6 +175,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
                 var request = HttpHead.Parse(head);
                 var entry = Describe(request);
                 _log.Enqueue(entry);
+                RequestLogged?.Invoke(entry);
                 var rule = PickRule(entry);
                 entry.Fault = rule?.Kind;
 
