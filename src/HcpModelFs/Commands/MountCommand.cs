@@ -54,6 +54,7 @@ internal static class MountCommand
             {
                 CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough,
                 FailureLogInterval = settings.LogRepeatInterval,
+                RequestLimit = TestOnlySwitches.RequestLimitDisabled ? RequestLimit.None : RequestLimit.Of(settings.RequestTimeout),
             },
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);

@@ -32,4 +32,7 @@ public enum FaultKind
 
     /// <summary>Forward; send the head and <see cref="FaultRule.AfterBytes"/> bytes, then nothing for <see cref="FaultRule.Delay"/>, then reset.</summary>
     Stall,
+
+    /// <summary>Read the request and never answer (the connection stays open until the client closes it or the proxy ends).</summary>
+    NoAnswer,
 }

@@ -25,6 +25,9 @@ public sealed class FaultRule
 
     public int RetryAfterSeconds { get; init; } = 1;
 
+    /// <summary>Send <see cref="RetryAfterSeconds"/> as Retry-After with an error answer (429 always sends it).</summary>
+    public bool WithRetryAfter { get; init; }
+
     internal int Remaining;
 
     /// <summary>Matches GETs of object data (ranged or whole).</summary>
