@@ -184,13 +184,23 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             // Bytes at hand: answered without a timer. Only a read that has to wait gets one (RequestLimit).
             if (!open.Reader.TryReadNow(offset, destination, out var n))
             {
+                // Linux reads a page that failed once or twice more (read_folio; a fault retries once), maybe through
+                // another process's handle: READs of a file whose wait just ran out are answered at once, so a
+                // syscall or page fault waits one limit, not three.
+                if (open.Node.TimedOutWithin(_options.RequestLimit))
+                {
+                    return TimedOut("read", id.Key);
+                }
+
                 using var bound = _options.RequestLimit.Start(cancellationToken);
                 try
                 {
                     n = await open.Reader.ReadAsync(offset, destination, bound.Token);
+                    open.Node.WaitSucceeded();
                 }
                 catch (OperationCanceledException) when (bound.Expired)
                 {
+                    open.Node.WaitTimedOut();
                     return TimedOut("read", id.Key);
                 }
             }
@@ -537,7 +547,6 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         public RevisionFile File { get; } = file;
 
         public FileReader Reader { get; } = reader;
-
         public void Dispose()
         {
             prefetch.Dispose();
