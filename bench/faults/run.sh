@@ -64,7 +64,7 @@ proxy_start() { # proxy_start ARGS...: sets PROXY_URL, PROXY_PID, PROXY_OUT
   PROXY_URL=$(awk '/^PROXY / {print $2}' "$PROXY_OUT")
   [ -n "$PROXY_URL" ] || { cat "$PROXY_OUT" >&2; exit 1; }
 }
-proxy_stop() { stop_pid "$PROXY_PID"; PROXY_PID=""; grep '^FAULTS ' "$PROXY_OUT" || true; }
+proxy_stop() { stop_pid "$PROXY_PID"; PROXY_PID=""; FAULT_LINE=$(grep '^FAULTS ' "$PROXY_OUT" || true); }
 mount_fresh() {
   rm -rf "$SCRATCH/cache"; mkdir -p "$SCRATCH/cache"
   S3_ENDPOINT=$PROXY_URL MODEL_CACHE_DIR=$SCRATCH/cache $HCPFS mount "$MNT" 2> "$SCRATCH/daemon.log" &
@@ -73,7 +73,7 @@ mount_fresh() {
   grep -q " $MNT " /proc/self/mountinfo || { cat "$SCRATCH/daemon.log" >&2; exit 1; }
 }
 unmount() { stop_pid "$DAEMON_PID"; DAEMON_PID=""; }
-# One cold read: MB/s on stdout; exits on wrong bytes or a failed read.
+# One cold read: MB/s on stdout; a wrong byte or a failed read exits the subshell non-zero, and set -e ends the run.
 cold_read() {
   local t0 t1 sum
   stat "$SHARD" >/dev/null
@@ -94,9 +94,9 @@ for r in $(seq "$ROUNDS"); do
     mount_fresh
     mbps=$(cold_read)
     unmount
-    line=$(proxy_stop)
-    if [ "$phase" = clean ]; then CLEAN+=("$mbps"); else FAULTY+=("$mbps"); FIRED="$FIRED ${line#FAULTS }"; fi
-    log "round $r $phase: $mbps MB/s ${line#FAULTS }"
+    proxy_stop
+    if [ "$phase" = clean ]; then CLEAN+=("$mbps"); else FAULTY+=("$mbps"); FIRED="$FIRED ${FAULT_LINE#FAULTS }"; fi
+    log "round $r $phase: $mbps MB/s ${FAULT_LINE#FAULTS }"
   done
 done
 
