@@ -158,6 +158,53 @@ public sealed class DiskBlockCache : IBlockCache
     }
 
     /// <inheritdoc />
+    /// <remarks>Checks every block first, so a read that must wait has copied and counted nothing; no allocation.</remarks>
+    public bool TryReadReady(CacheObjectId id, long offset, Memory<byte> destination, out int read)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        read = 0;
+        if (offset >= id.Size || destination.IsEmpty)
+        {
+            return true;
+        }
+
+        var length = (int)Math.Min(destination.Length, id.Size - offset);
+        var entry = Acquire(id);
+        try
+        {
+            var data = EnsureLoaded(entry);
+            var last = (offset + length - 1) / _blockSize;
+            for (var block = offset / _blockSize; block <= last; block++)
+            {
+                if (!data.IsReadable(block))
+                {
+                    return false;
+                }
+            }
+
+            var done = 0;
+            while (done < length)
+            {
+                var position = offset + done;
+                var block = position / _blockSize;
+                var count = (int)Math.Min(length - done, ((block + 1) * _blockSize) - position);
+                Interlocked.Increment(ref _counters.Hits);
+                Interlocked.Add(ref _counters.HitBytes, count);
+                ReadBlock(data, block, destination.Span.Slice(done, count), position);
+                done += count;
+            }
+
+            read = length;
+            return true;
+        }
+        finally
+        {
+            _ledger.Release(entry);
+        }
+    }
+
+    /// <inheritdoc />
     /// <remarks>A block already on disk counts as present here; its CRC is checked when a reader first reads it.</remarks>
     public ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken) =>
         EnsureAsync(id, blockIndex, source, readable: false, cancellationToken);

@@ -15,6 +15,17 @@ public interface IBlockCache : IDisposable
     ValueTask<int> ReadAsync(
         CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads like <see cref="ReadAsync"/> when every block the read touches is readable now (in memory, or on disk and
+    /// checked), without waiting for anything; false, with nothing read or counted, when one is not. Lets the FUSE read
+    /// path put a time limit only on reads that have to wait. A cache without the fast path answers false.
+    /// </summary>
+    bool TryReadReady(CacheObjectId id, long offset, Memory<byte> destination, out int read)
+    {
+        read = 0;
+        return false;
+    }
+
     /// <summary>Makes one block present (fetching it if missing, single flight). For the prefetcher.</summary>
     ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken);
 

@@ -37,4 +37,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(3007, LogLevel.Warning, "{Operation} failed for {Path}: {Kind} -> {Errno} ({Reason})")]
     public static partial void OperationFailedExpected(ILogger logger, string operation, string path, string kind, string errno, string reason);
+
+    [LoggerMessage(3008, LogLevel.Warning, "{Operation} of {Path} waited {Seconds:0.#} s, the request limit (HCPMODELFS_REQUEST_TIMEOUT_SECONDS): answered EIO")]
+    public static partial void RequestTimedOut(ILogger logger, string operation, string path, double seconds);
 }

@@ -46,6 +46,13 @@ public class FileReader
     /// <summary>Whether a READ may be answered from memory the cache lends, without <see cref="ReadAsync"/>'s rules.</summary>
     public virtual bool MayLend => true;
 
+    /// <summary>
+    /// The read, when it can be answered now without waiting for a fetch or a check; false (nothing read) otherwise,
+    /// and the caller reads with <see cref="ReadAsync"/> under its time limit.
+    /// </summary>
+    public virtual bool TryReadNow(long offset, Memory<byte> destination, out int read)
+        => Cache.TryReadReady(Id, offset, destination, out read);
+
     public virtual ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
         => Cache.ReadAsync(Id, offset, destination, Source, cancellationToken);
 }

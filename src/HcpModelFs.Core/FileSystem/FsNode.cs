@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using HcpModelFs.Core.Catalog;
 
 namespace HcpModelFs.Core.FileSystem;
@@ -21,6 +22,7 @@ internal sealed class FsNode
     private long _reads;
     private int _opens;
     private volatile bool _passthrough;
+    private long _timedOutAt;
 
     public FsNode(ulong id, string key, FsNodeKind kind, string org, ModelRevision? revision, RevisionDirectory? directory, RevisionFile? file, string entryName = "")
     {
@@ -76,4 +78,19 @@ internal sealed class FsNode
     public void Opened() => Interlocked.Increment(ref _opens);
 
     public void Released() => Interlocked.Decrement(ref _opens);
+
+    /// <summary>Whether a waiting READ of this file ran out of time less than the limit ago (and none succeeded since).</summary>
+    public bool TimedOutWithin(RequestLimit limit) =>
+        Volatile.Read(ref _timedOutAt) is var at and not 0 && limit.Limit is { } span && Stopwatch.GetElapsedTime(at) < span;
+
+    public void WaitTimedOut() => Volatile.Write(ref _timedOutAt, Stopwatch.GetTimestamp());
+
+    /// <summary>A waiting READ got its bytes: the file's reads wait again (a plain read while nothing timed out).</summary>
+    public void WaitSucceeded()
+    {
+        if (Volatile.Read(ref _timedOutAt) != 0)
+        {
+            Volatile.Write(ref _timedOutAt, 0);
+        }
+    }
 }

@@ -18,6 +18,23 @@ internal sealed class IngestFileReader(IBlockCache cache, CacheObjectId id, Inge
     /// <summary>Never: every READ of an unverified file goes through the failure check and the EOF gate.</summary>
     public override bool MayLend => false;
 
+    /// <summary>Not for a read that reaches the end of the file: that one may wait for the whole-file check.</summary>
+    public override bool TryReadNow(long offset, Memory<byte> destination, out int read)
+    {
+        if (job.FailureOf(Id) is { } failure)
+        {
+            throw failure;
+        }
+
+        if (offset + destination.Length >= Id.Size)
+        {
+            read = 0;
+            return false;
+        }
+
+        return Cache.TryReadReady(Id, offset, destination, out read);
+    }
+
     public override async ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (job.FailureOf(Id) is { } failure)

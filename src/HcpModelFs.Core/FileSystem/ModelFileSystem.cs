@@ -82,12 +82,14 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             return Errno.ENOENT;
         }
 
+        // Names inside a revision are in memory; the root and an organisation may ask the store (or the Hub).
+        using var bound = node.Kind is FsNodeKind.Root or FsNodeKind.Organization ? _options.RequestLimit.Start(cancellationToken) : RequestLimit.None.Start(cancellationToken);
         try
         {
             var result = node.Kind switch
             {
-                FsNodeKind.Root => await LookupOrganizationAsync(text, cancellationToken),
-                FsNodeKind.Organization => await LookupModelAsync(node.Org, text, cancellationToken),
+                FsNodeKind.Root => await LookupOrganizationAsync(text, bound.Token),
+                FsNodeKind.Organization => await LookupModelAsync(node.Org, text, bound.Token),
                 FsNodeKind.Directory => LookupInRevision(node, text),
                 _ => Errno.ENOTDIR,
             };
@@ -99,6 +101,10 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             }
 
             return result;
+        }
+        catch (OperationCanceledException) when (bound.Expired)
+        {
+            return TimedOut("lookup", text);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -175,7 +181,30 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         _prefetcher.OnRead(id, offset, destination.Length);
         try
         {
-            var n = await open.Reader.ReadAsync(offset, destination, cancellationToken);
+            // Bytes at hand: answered without a timer. Only a read that has to wait gets one (RequestLimit).
+            if (!open.Reader.TryReadNow(offset, destination, out var n))
+            {
+                // Linux reads a page that failed once or twice more (read_folio; a fault retries once), maybe through
+                // another process's handle: READs of a file whose wait just ran out are answered at once, so a
+                // syscall or page fault waits one limit, not three.
+                if (open.Node.TimedOutWithin(_options.RequestLimit))
+                {
+                    return TimedOut("read", id.Key);
+                }
+
+                using var bound = _options.RequestLimit.Start(cancellationToken);
+                try
+                {
+                    n = await open.Reader.ReadAsync(offset, destination, bound.Token);
+                    open.Node.WaitSucceeded();
+                }
+                catch (OperationCanceledException) when (bound.Expired)
+                {
+                    open.Node.WaitTimedOut();
+                    return TimedOut("read", id.Key);
+                }
+            }
+
             _failures.Succeeded("read");
             return n;
         }
@@ -232,6 +261,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             return Errno.ENOENT;
         }
 
+        using var bound = n.Kind is FsNodeKind.Root or FsNodeKind.Organization ? _options.RequestLimit.Start(cancellationToken) : RequestLimit.None.Start(cancellationToken);
         try
         {
             switch (n.Kind)
@@ -240,8 +270,8 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
                 case FsNodeKind.Organization:
                     // Dynamic listings are snapshotted per open so cookies stay valid across getdents calls.
                     var names = n.Kind == FsNodeKind.Root
-                        ? await _catalog.ListOrganizationsAsync(cancellationToken)
-                        : await _catalog.ListModelsAsync(n.Org, cancellationToken);
+                        ? await _catalog.ListOrganizationsAsync(bound.Token)
+                        : await _catalog.ListModelsAsync(n.Org, bound.Token);
                     var handle = (ulong)Interlocked.Increment(ref _nextHandle);
                     _listings[handle] = [.. names];
                     return new FuseOpenReply(new FileHandle(handle), FuseOpenFlags.None);
@@ -250,6 +280,10 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
                 default:
                     return Errno.ENOTDIR;
             }
+        }
+        catch (OperationCanceledException) when (bound.Expired)
+        {
+            return TimedOut("opendir", n.Key);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -465,6 +499,21 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         return errno;
     }
 
+    /// <summary>
+    /// A request that waited its whole limit: EIO, not ETIMEDOUT — a reader (cat, safetensors, torch.load) treats both
+    /// as a failed read, and EIO is what every other store failure gives, so one errno means "the bytes did not come".
+    /// The wait it left is cancelled once no other reader waits for it. One line per run of timeouts, then summaries.
+    /// </summary>
+    private Errno TimedOut(string operation, string path)
+    {
+        if (_failures.Failed(operation, "RequestTimeout", path))
+        {
+            CoreLog.RequestTimedOut(_logger, operation, path, _options.RequestLimit.Limit?.TotalSeconds ?? 0);
+        }
+
+        return Errno.EIO;
+    }
+
     private static ulong SyntheticIno(string name)
     {
         // Stable per name, in a range dense node ids never reach.
@@ -498,7 +547,6 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         public RevisionFile File { get; } = file;
 
         public FileReader Reader { get; } = reader;
-
         public void Dispose()
         {
             prefetch.Dispose();

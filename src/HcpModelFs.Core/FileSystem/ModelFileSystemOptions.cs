@@ -24,4 +24,7 @@ public sealed record ModelFileSystemOptions
 
     /// <summary>While an expected failure repeats, at most one summary line per this interval (one line when it starts).</summary>
     public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest any request waits (a fetch, another reader's fetch, an ingest check) before it is EIO.</summary>
+    public RequestLimit RequestLimit { get; init; } = RequestLimit.Of(TimeSpan.FromSeconds(30));
 }

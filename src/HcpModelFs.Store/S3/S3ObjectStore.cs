@@ -121,6 +121,14 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
 
             using (response)
             {
+                // A 200 to a ranged GET that is shorter than the range and XML is an S3 error document sent with the
+                // wrong status (a proxy or gateway in trouble): a server failure, retried like a 503, never data.
+                if (response.HttpStatusCode == HttpStatusCode.OK && response.ContentLength < wanted
+                    && response.Headers.ContentType?.Contains("xml", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    throw new StoreException(StoreErrorKind.Unavailable, $"GET {key}: answered 200 with an error document instead of the range");
+                }
+
                 etag ??= response.ETag;
                 if (response.HttpStatusCode != HttpStatusCode.PartialContent && start != 0)
                 {

@@ -47,6 +47,11 @@ internal static class MountCommand
         var readiness = new Readiness(services.Store, services.Layout.ReadinessProbeKey);
         await using var metrics = await MetricsEndpoint.StartAsync(settings.MetricsListen, readiness, logger, cancellationToken);
         var cache = services.Cache;
+        if (TestOnlySwitches.RequestLimitDisabled)
+        {
+            DaemonLog.RequestLimitDisabled(logger);
+        }
+
         using var prefetcher = HttpServing.CreatePrefetcher(settings, cache, loggerFactory);
         var fileSystem = new ModelFileSystem(
             services.Catalog, cache, new StoreBlockSource(services.Store), prefetcher,
@@ -54,6 +59,7 @@ internal static class MountCommand
             {
                 CacheDirectory = settings.CacheDirectory, IngestOn = settings.HubPolicy.Trigger, Passthrough = settings.Passthrough,
                 FailureLogInterval = settings.LogRepeatInterval,
+                RequestLimit = TestOnlySwitches.RequestLimitDisabled ? RequestLimit.None : RequestLimit.Of(settings.RequestTimeout),
             },
             loggerFactory.CreateLogger<ModelFileSystem>(),
             ingest: services.Ingest);

@@ -44,6 +44,9 @@ internal sealed record DaemonSettings
     /// <summary>Log files kept, the current one included (HCPMODELFS_LOG_FILE_RETAINED, default 5).</summary>
     public int LogFileRetained { get; init; } = 5;
 
+    /// <summary>The longest a FUSE request waits for a fetch, another reader's fetch or an ingest check (HCPMODELFS_REQUEST_TIMEOUT_SECONDS).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>While an expected failure repeats, one summary line per this interval (HCPMODELFS_LOG_REPEAT_INTERVAL, seconds).</summary>
     public TimeSpan LogRepeatInterval { get; init; } = TimeSpan.FromSeconds(60);
 

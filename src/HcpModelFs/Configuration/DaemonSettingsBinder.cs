@@ -105,6 +105,7 @@ internal static class DaemonSettingsBinder
                     ? retained
                     : throw new FormatException("HCPMODELFS_LOG_FILE_RETAINED must be a number from 1 to 1000")
                 : 5,
+            RequestTimeout = Seconds(Get, "HCPMODELFS_REQUEST_TIMEOUT_SECONDS", 30),
             LogRepeatInterval = Seconds(Get, "HCPMODELFS_LOG_REPEAT_INTERVAL", 60),
             MetricsListen = MetricsListenSetting.Parse(Get("HCPMODELFS_METRICS_LISTEN"), "HCPMODELFS_METRICS_LISTEN"),
             LogLevel = Get("HCPMODELFS_LOG_LEVEL") ?? "Information",

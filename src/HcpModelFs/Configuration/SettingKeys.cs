@@ -56,6 +56,7 @@ internal static class SettingKeys
         new("HCPMODELFS_PASSTHROUGH", "on"),
         new("HCPMODELFS_ALLOW_OTHER", "true"),
         new("HCPMODELFS_PREFETCH_IN_FLIGHT", "8"),
+        new("HCPMODELFS_REQUEST_TIMEOUT_SECONDS", "30"),
         new("HCPMODELFS_LISTING_TTL", "60"),
         new("HCPMODELFS_LISTING_MAX_KEYS", "100000"),
         new("HF_ENDPOINT", "https://huggingface.co"),

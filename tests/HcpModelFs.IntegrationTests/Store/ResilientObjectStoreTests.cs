@@ -120,6 +120,14 @@ public sealed class ResilientObjectStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadRange_answered_200_with_an_error_document_retries_and_returns_exact_bytes()
+    {
+        Proxy.AddRule(new FaultRule(FaultKind.ErrorInOk) { Match = FaultRule.DataGet, Times = 2 });
+        AssertExact(await ReadAsync(Resilient()));
+        Assert.Equal(3, DataGets());
+    }
+
+    [Fact]
     public async Task ReadRange_with_truncated_bodies_never_returns_short()
     {
         Proxy.AddRule(new FaultRule(FaultKind.TruncateBody) { Match = FaultRule.DataGet, Times = 3, AfterBytes = 100_000 });

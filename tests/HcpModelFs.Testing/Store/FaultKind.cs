@@ -44,4 +44,7 @@ public enum FaultKind
 
     /// <summary>Run <see cref="FaultRule.Callback"/> (a test's hook: overwrite an object, kill a process), then forward.</summary>
     Callback,
+
+    /// <summary>Read the request and never answer (the connection stays open until the client closes it or the proxy ends).</summary>
+    NoAnswer,
 }

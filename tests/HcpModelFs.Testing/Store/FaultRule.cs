@@ -28,6 +28,9 @@ public sealed class FaultRule
     /// <summary>What <see cref="FaultKind.Callback"/> runs before it forwards the request.</summary>
     public Func<ProxyRequest, Task>? Callback { get; init; }
 
+    /// <summary>Send <see cref="RetryAfterSeconds"/> as Retry-After with an error answer (429 always sends it).</summary>
+    public bool WithRetryAfter { get; init; }
+
     internal int Remaining;
 
     /// <summary>Matches GETs of object data (ranged or whole).</summary>

@@ -11,7 +11,8 @@ namespace HcpModelFs.Testing.Store;
 /// counting. Requests are relayed byte for byte (Host header included), so SigV4 signatures stay valid: the client
 /// signs the proxy's host:port and RGW checks the signature against the Host header it receives, which is the same.
 /// Each client connection gets its own upstream connection. Rules (<see cref="AddRule"/>) inject 503 SlowDown, 429 +
-/// Retry-After, 500, a reset or a clean close mid-body, latency, or a stall. <see cref="HcpPersonality"/> answers
+/// Retry-After, 500, a reset or a clean close mid-body, latency, a stall, or no answer at all; <see cref="SetDown"/> takes
+/// the whole store away (every connection reset) and brings it back. <see cref="HcpPersonality"/> answers
 /// 409 Conflict to any write of an existing key (PUT, copy, CompleteMultipartUpload), so If-None-Match never gets a
 /// say, as on HCP. With no rules it is a pass-through whose <see cref="Requests"/> log counts data GETs.
 /// Bounded: every connection ends when the proxy is disposed; stalls wait at most their delay.
@@ -25,11 +26,14 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
     private readonly ConcurrentDictionary<Socket, bool> _sockets = new();
+    private readonly ConcurrentDictionary<Socket, bool> _clients = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _keyLocks = new(StringComparer.Ordinal);
     private readonly List<FaultRule> _rules = [];
     private readonly ConcurrentQueue<ProxyRequest> _log = new();
     private readonly Random _random = new(12345);
     private readonly Task _acceptLoop;
+    private volatile bool _down;
+    private long _refused;
 
     private event Action<ProxyRequest>? RequestLogged;
 
@@ -94,6 +98,33 @@ public sealed class S3FaultProxy : IAsyncDisposable
 
     public void ClearLog() => _log.Clear();
 
+    /// <summary>Whether the store is "down": every connection, open or new, is reset at once (<see cref="SetDown"/>).</summary>
+    public bool Down => _down;
+
+    /// <summary>Connections reset because the proxy was down (each one a fault that fired).</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refused);
+
+    /// <summary>
+    /// Down: resets every open connection now and every new one as it arrives, as a store whose service is gone
+    /// (connection refused/reset; requests never reach the log). Up again: connections are relayed as before.
+    /// </summary>
+    public void SetDown(bool down)
+    {
+        _down = down;
+        if (down)
+        {
+            foreach (var s in _clients.Keys)
+            {
+                Reset(s);
+            }
+
+            foreach (var s in _sockets.Keys)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
     public void AddRule(FaultRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
@@ -146,6 +177,12 @@ public sealed class S3FaultProxy : IAsyncDisposable
                 return;
             }
 
+            if (_down)
+            {
+                Reset(client);
+                continue;
+            }
+
             var task = Task.Run(() => HandleConnectionAsync(client));
             _connections[task] = true;
             _ = task.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
@@ -156,6 +193,15 @@ public sealed class S3FaultProxy : IAsyncDisposable
     {
         Socket? upstreamSocket = null;
         _sockets[clientSocket] = true;
+        _clients[clientSocket] = true;
+        if (_down)
+        {
+            _sockets.TryRemove(clientSocket, out _);
+            _clients.TryRemove(clientSocket, out _);
+            Reset(clientSocket);
+            return;
+        }
+
         try
         {
             clientSocket.NoDelay = true;
@@ -220,7 +266,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
                             };
                             entry.Status = status;
                             if (!await AnswerAsync(client, clientStream, request, status, reason, code, "Injected by the fault proxy.",
-                                    rule.Kind == FaultKind.TooManyRequests ? rule.RetryAfterSeconds : null, token))
+                                    rule.Kind == FaultKind.TooManyRequests || rule.WithRetryAfter ? rule.RetryAfterSeconds : null, token))
                             {
                                 return;
                             }
@@ -241,6 +287,14 @@ public sealed class S3FaultProxy : IAsyncDisposable
                                 $"ETag: {etag}\r\nLast-Modified: {DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)}\r\nx-amz-request-id: proxy\r\n\r\n"), token);
                             await clientStream.WriteAsync(body, token);
                             continue;
+                        case FaultKind.NoAnswer:
+                            // Hold the connection, answer nothing; the client's close (its timeout) or disposal ends it.
+                            entry.Status = 0;
+                            while (await clientStream.ReadAsync(new byte[1], token) > 0)
+                            {
+                            }
+
+                            return;
                     }
 
                     if (upstream is null)
@@ -273,6 +327,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
         finally
         {
             _sockets.TryRemove(clientSocket, out _);
+            _clients.TryRemove(clientSocket, out _);
             clientSocket.Dispose();
             if (upstreamSocket is not null)
             {
@@ -381,6 +436,20 @@ public sealed class S3FaultProxy : IAsyncDisposable
         await clientStream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()), token);
         await clientStream.WriteAsync(body, token);
         return !close;
+    }
+
+    private void Reset(Socket socket)
+    {
+        Interlocked.Increment(ref _refused);
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+
+        socket.Dispose();
     }
 
     private FaultRule? PickRule(ProxyRequest entry)

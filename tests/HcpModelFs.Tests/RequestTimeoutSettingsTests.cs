@@ -1,0 +1,34 @@
+using HcpModelFs.Configuration;
+
+namespace HcpModelFs.Tests;
+
+/// <summary>HCPMODELFS_REQUEST_TIMEOUT_SECONDS: default, value, error naming the setting; the test-only switch is no setting.</summary>
+public sealed class RequestTimeoutSettingsTests
+{
+    private static DaemonSettings Bind(Dictionary<string, string> env) => DaemonSettingsBinder.Bind(env, null, isRoot: false, home: "/home/u");
+
+    [Fact]
+    public void Default_is_30_seconds_and_a_value_is_bound()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Bind([]).RequestTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), Bind(new() { ["HCPMODELFS_REQUEST_TIMEOUT_SECONDS"] = "2.5" }).RequestTimeout);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("forever")]
+    public void Bad_values_name_the_setting_not_the_value(string value)
+    {
+        var ex = Assert.Throws<FormatException>(() => Bind(new() { ["HCPMODELFS_REQUEST_TIMEOUT_SECONDS"] = value }));
+        Assert.Contains("HCPMODELFS_REQUEST_TIMEOUT_SECONDS", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_test_only_switch_is_not_a_setting_the_config_file_accepts()
+    {
+        Assert.NotNull(SettingKeys.Find("HCPMODELFS_REQUEST_TIMEOUT_SECONDS"));
+        Assert.Null(SettingKeys.Find("HCPMODELFS_TEST_DISABLE_REQUEST_LIMIT"));
+    }
+}
