@@ -29,7 +29,7 @@ namespace HcpModelFs.Testing.Hub;
 /// Everything is served by hand from the raw request target, because Kestrel leaves %2F undecoded and repo ids have
 /// one or two segments (routes are split on the literal markers, not by counting segments).
 /// </summary>
-public sealed class FakeHubServer : IAsyncDisposable
+public sealed partial class FakeHubServer : IAsyncDisposable
 {
     public static readonly IPAddress HubAddress = IPAddress.Loopback;
     public static readonly IPAddress CdnAddress = IPAddress.Parse("127.0.0.2");
@@ -90,6 +90,11 @@ public sealed class FakeHubServer : IAsyncDisposable
         FakeHubCatalog? catalog = null, CancellationToken cancellationToken = default)
     {
         var server = new FakeHubServer(catalog);
+        foreach (var token in server.Catalog.Tokens)
+        {
+            Secrets.SecretScanner.Register(token, "a fake Hub token");
+        }
+
         try
         {
             await server.StartCoreAsync(cancellationToken);
@@ -195,6 +200,10 @@ public sealed class FakeHubServer : IAsyncDisposable
             if (fault is { Kind: FakeHubFaultKind.Status or FakeHubFaultKind.RateLimited })
             {
                 await WriteFaultStatusAsync(ctx, fault, route);
+            }
+            else if (fault is { Kind: FakeHubFaultKind.BadJson or FakeHubFaultKind.EndlessRedirect })
+            {
+                await WriteHostileAnswerAsync(ctx, fault, rawTarget);
             }
             else if (onCdn)
             {
@@ -835,7 +844,7 @@ public sealed class FakeHubServer : IAsyncDisposable
                 $"bytes {start}-{start + count - 1}/{length}");
         }
 
-        ctx.Response.ContentLength = count;
+        ctx.Response.ContentLength = DeclaredLength(count, fault);
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
             return;
@@ -994,9 +1003,9 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     private async Task WriteJsonAsync(HttpContext ctx, object value)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value);
+        var bytes = Tamper(JsonSerializer.SerializeToUtf8Bytes(value), ctx.Items[FaultKey] as FakeHubFault);
         ctx.Response.ContentType = "application/json; charset=utf-8";
-        ctx.Response.ContentLength = bytes.Length;
+        ctx.Response.ContentLength = DeclaredLength(bytes.Length, ctx.Items[FaultKey] as FakeHubFault);
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
             // Body faults (reset, stall, throttle, wrong bytes) apply to JSON pages too.
