@@ -87,7 +87,7 @@ public sealed class HostileInputScenarioTests(RgwFixture rgw) : IAsyncLifetime
         var inval = results.Count(r => r.Errno == LookupResult.EINVAL);
         ReliabilityRecord.Add(new ReliabilityRow("8.hostile-names", "fuzzed lookup names at 5 depths, from another process",
             results.Count, results.Count, 0, 0, TimeSpan.FromMilliseconds(results.Max(r => r.Milliseconds)),
-            $"seed 1313; {results.Count - tooLong - inval} ENOENT, {tooLong} ENAMETOOLONG (kernel, > 255 bytes), {inval} EINVAL; 0 store/Hub requests"));
+            $"seed 1313; {results.Count - tooLong - inval} ENOENT, {tooLong} ENAMETOOLONG (> 255 bytes: the daemon up to 1024, the kernel beyond), {inval} EINVAL; 0 store/Hub requests"));
     }
 
     [Fact]
@@ -203,11 +203,14 @@ public sealed class HostileInputScenarioTests(RgwFixture rgw) : IAsyncLifetime
         var failures = new List<string>();
         var worst = TimeSpan.Zero;
         long verified = 0;
+        var outcomes = new Dictionary<string, (int Ok, int Enoent, int Eio)>(StringComparer.Ordinal);
         foreach (var model in HubModels)
         {
             var dir = Path.Combine(daemon.MountPoint, HubOrg, model);
+            outcomes[model] = (0, 0, 0);
             foreach (var file in _hubFiles[model])
             {
+                var (ok, enoent, eio) = outcomes[model];
                 var watch = Stopwatch.StartNew();
                 var read = await ProcessRunner.ShellAsync($"sha256sum '{Path.Combine(dir, file.Path)}'", HostileMount.Bounded);
                 watch.Stop();
@@ -219,11 +222,26 @@ public sealed class HostileInputScenarioTests(RgwFixture rgw) : IAsyncLifetime
                 else if (read.ExitCode == 0)
                 {
                     verified += file.Size;
+                    outcomes[model] = (ok + 1, enoent, eio);
                 }
-                else if (!read.StandardError.Contains("No such file", StringComparison.Ordinal) && !read.StandardError.Contains("Input/output error", StringComparison.Ordinal))
+                else if (read.StandardError.Contains("No such file", StringComparison.Ordinal))
+                {
+                    outcomes[model] = (ok, enoent + 1, eio);
+                }
+                else if (read.StandardError.Contains("Input/output error", StringComparison.Ordinal))
+                {
+                    outcomes[model] = (ok, enoent, eio + 1);
+                }
+                else
                 {
                     failures.Add($"{model}/{file.Path}: neither ENOENT nor EIO: {read.StandardError.Trim()}");
                 }
+            }
+
+            // Each lie must bite: a model whose every file reads fine was not attacked at all.
+            if (outcomes[model].Ok == _hubFiles[model].Count)
+            {
+                failures.Add($"{model}: every file read without error; the hostile answer never fired");
             }
         }
 
@@ -255,7 +273,8 @@ public sealed class HostileInputScenarioTests(RgwFixture rgw) : IAsyncLifetime
         var fired = hub.Requests.Count(r => r.Fault is not null);
         Assert.True(fired >= HubModels.Length, $"only {fired} hostile answers were sent");
         ReliabilityRecord.Add(new ReliabilityRow("8.hostile-hub", "bad JSON, missing fields, lying Content-Length, wrong sha256, endless redirects",
-            _hubFiles.Values.Sum(f => f.Count), fired, verified, 0, worst, "no manifest or ref committed for any of the 5 models"));
+            _hubFiles.Values.Sum(f => f.Count), fired, verified, 0, worst,
+            "no manifest or ref committed; reads ok/ENOENT/EIO: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value.Ok}/{o.Value.Enoent}/{o.Value.Eio}"))));
     }
 
     /// <summary>An ingest of the model was started and has not yet been abandoned or retried.</summary>
