@@ -14,7 +14,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export HCPMODELFS_SOAK_SECONDS="$seconds"
 mkdir -p bench/results
 dotnet build tests/HcpModelFs.IntegrationTests/HcpModelFs.IntegrationTests.csproj -c Release -nologo -v q
-log="bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).log"
+log="${TMPDIR:-/tmp}/hcpmodelfs-soak-$(date -u +%Y%m%dT%H%M%SZ).log"
 set +e
 timeout --signal=INT $((seconds + 600)) dotnet test tests/HcpModelFs.IntegrationTests/HcpModelFs.IntegrationTests.csproj \
   -c Release --no-build -nologo --filter "Category=Soak" --logger "console;verbosity=detailed" > "$log" 2>&1
