@@ -35,6 +35,11 @@ else
   status=1
 fi
 rm -f "$smoke_log"
+# No secret of the run in the suite's own log or anything the tests wrote (each process output is checked as it ends).
+if ! scripts/scan-secrets.sh "$log" TestResults >&2; then
+  failed=$((failed + 1))
+  status=1
+fi
 if [[ -s TestResults/reliability.jsonl ]]; then
   echo "reliability scenarios (docs/RELIABILITY.md):"
   scripts/reliability-table.sh || true

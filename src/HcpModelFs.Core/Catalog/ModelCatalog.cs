@@ -19,12 +19,20 @@ namespace HcpModelFs.Core.Catalog;
 public sealed class ModelCatalog : IModelCatalog, IDisposable
 {
     private const string OrgsKey = "orgs";
+
+    /// <summary>
+    /// A manifest is read whole into memory: one bigger than this (about 300k files; the largest Hub repos have tens of
+    /// thousands) is refused rather than allowed to take the daemon's memory. A store object, not our writer, sets the size.
+    /// </summary>
+    public const long MaxManifestBytes = 64L << 20;
     private readonly IObjectStore _store;
     private readonly StoreLayout _layout;
     private readonly CatalogOptions _options;
     private readonly ILogger _logger;
     private readonly CachedLookups _cache;
     private readonly ConcurrentDictionary<string, bool> _tooLargeLogged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _ignoredRefsLogged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _invalidLogged = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposed = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _orgSeen = new(StringComparer.Ordinal);
 
@@ -198,6 +206,11 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
             }
 
             CoreLog.OrgIndexed(_logger, org, index.Models.Count, index.KeyCount);
+            foreach (var key in index.IgnoredRefKeys)
+            {
+                RefEntryIgnored(key);
+            }
+
             return (index, _options.ListingTtl, index.KeyCount + 1);
         }, cancellationToken);
 
@@ -205,10 +218,14 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
     private async Task<ModelRevision?> CommitAsync(string org, string model, string commit, long? manifestSize, CancellationToken cancellationToken) =>
         (ModelRevision?)await _cache.GetAsync($"commit|{org}/{model}/{commit}", async ct =>
         {
-            var manifest = await ReadManifestAsync(org, model, commit, manifestSize, ct);
+            var (manifest, invalid) = await ReadManifestCoreAsync(org, model, commit, manifestSize, ct);
             if (manifest is null)
             {
-                CoreLog.RefWithoutManifest(_logger, org, model, commit);
+                if (!invalid)
+                {
+                    CoreLog.RefWithoutManifest(_logger, org, model, commit);
+                }
+
                 return (null, _options.NegativeTtl, 1);
             }
 
@@ -247,7 +264,16 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         var prefix = _layout.RefsPrefix(org, model, refName);
         await foreach (var entry in _store.ListAsync(prefix, "/", ct))
         {
-            if (!entry.IsPrefix && StoreLayout.TryParseRefEntry(entry.Key[prefix.Length..], out var sequence, out var sha) && sequence > best)
+            if (entry.IsPrefix)
+            {
+                continue;
+            }
+
+            if (!StoreLayout.TryParseRefEntry(entry.Key[prefix.Length..], out var sequence, out var sha))
+            {
+                RefEntryIgnored(entry.Key);
+            }
+            else if (sequence > best)
             {
                 best = sequence;
                 commit = sha;
@@ -259,13 +285,22 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
 
     /// <summary>The manifest of a commit, or null when it is missing or invalid (logged). size: the manifest's size when a
     /// listing showed it (then no HEAD is needed), else null.</summary>
-    public async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct)
+    public async Task<Manifest?> ReadManifestAsync(string org, string model, string commit, long? size, CancellationToken ct) =>
+        (await ReadManifestCoreAsync(org, model, commit, size, ct)).Manifest;
+
+    /// <summary>The manifest, or null and whether that is because it is invalid (logged once per key) rather than missing.</summary>
+    private async Task<(Manifest? Manifest, bool Invalid)> ReadManifestCoreAsync(string org, string model, string commit, long? size, CancellationToken ct)
     {
         var key = _layout.ManifestKey(org, model, commit);
         size ??= (await _store.HeadAsync(key, ct))?.Size;
         if (size is null)
         {
-            return null;
+            return (null, false);
+        }
+
+        if (size > MaxManifestBytes)
+        {
+            return Invalid(key, $"{size} bytes, more than the {MaxManifestBytes} a manifest may have");
         }
 
         var buffer = new byte[size.Value];
@@ -276,25 +311,37 @@ public sealed class ModelCatalog : IModelCatalog, IDisposable
         catch (StoreException ex) when (ex.Kind == StoreErrorKind.NotFound)
         {
             // Listed a moment ago, deleted since (`hcpmodelfs rm`): the revision is gone.
-            return null;
+            return (null, false);
         }
 
         try
         {
             var manifest = JsonSerializer.Deserialize(buffer, ManifestJsonContext.Default.Manifest);
-            if (manifest is null || manifest.Commit != commit || manifest.Org != org || manifest.Model != model ||
-                manifest.Files.Any(f => !RelativePath.IsValid(f.Path) || f.Size < 0))
-            {
-                CoreLog.ManifestInvalid(_logger, key, "fields do not match the key or a path is not a safe relative path");
-                return null;
-            }
-
-            return manifest;
+            return ManifestValidator.Problem(manifest, org, model, commit) is { } problem ? Invalid(key, problem) : (manifest, false);
         }
         catch (JsonException ex)
         {
-            CoreLog.ManifestInvalid(_logger, key, ex.Message);
-            return null;
+            return Invalid(key, ex.Message);
+        }
+    }
+
+    /// <summary>A manifest key is written once, so its being invalid is logged once (the first 1000 such keys).</summary>
+    private (Manifest?, bool) Invalid(string key, string reason)
+    {
+        if (_invalidLogged.Count < 1000 && _invalidLogged.TryAdd(key, true))
+        {
+            CoreLog.ManifestInvalid(_logger, key, reason);
+        }
+
+        return (null, true);
+    }
+
+    /// <summary>Logs a ref-log key that is not an entry once per daemon (bounded: a store full of them logs the first 1000).</summary>
+    private void RefEntryIgnored(string key)
+    {
+        if (_ignoredRefsLogged.Count < 1000 && _ignoredRefsLogged.TryAdd(key, true))
+        {
+            CoreLog.RefEntryIgnored(_logger, key);
         }
     }
 

@@ -16,9 +16,10 @@ public sealed class OrgIndex
     private int _walked;
     private int _warmUpStarted;
 
-    private OrgIndex(string org, Dictionary<string, ModelEntry> models, int keyCount)
+    private OrgIndex(string org, Dictionary<string, ModelEntry> models, int keyCount, IReadOnlyList<string> ignoredRefKeys)
     {
         Org = org;
+        IgnoredRefKeys = ignoredRefKeys;
         _models = models;
         KeyCount = keyCount;
         Models = [.. models.Keys.Order(StringComparer.Ordinal)];
@@ -30,6 +31,9 @@ public sealed class OrgIndex
     public IReadOnlyList<string> Models { get; }
 
     public int KeyCount { get; }
+
+    /// <summary>Keys in a ref log that are not "&lt;seq&gt;-&lt;sha&gt;" (another writer's mistake), ignored; at most 100.</summary>
+    public IReadOnlyList<string> IgnoredRefKeys { get; }
 
     /// <summary>The plain folder <paramref name="model"/> as listed, or null when it is not one (or has no files).</summary>
     public ModelRevision? Plain(string model) => _models.TryGetValue(model, out var entry) ? entry.Plain : null;
@@ -99,7 +103,9 @@ public sealed class OrgIndex
     /// <summary>Builds an index from keys in byte order, as a recursive LIST returns them.</summary>
     internal sealed class Builder(string org, string orgPrefix)
     {
+        private const int MaxIgnoredRefKeys = 100;
         private readonly Dictionary<string, ModelKeys> _models = new(StringComparer.Ordinal);
+        private readonly List<string> _ignoredRefKeys = [];
 
         public int KeyCount { get; private set; }
 
@@ -136,7 +142,11 @@ public sealed class OrgIndex
 
             var path = rest[(slash + 1)..].ToString();
             model.Folder.Add(path, entry);
-            AddRef(model.Refs, path);
+            if (!AddRef(model.Refs, path) && _ignoredRefKeys.Count < MaxIgnoredRefKeys)
+            {
+                _ignoredRefKeys.Add(entry.Key);
+            }
+
             AddManifest(model.Manifests, path, entry.Size);
         }
 
@@ -148,7 +158,8 @@ public sealed class OrgIndex
                     ? new ModelEntry(null, m.Value.Refs, m.Value.Manifests)
                     : new ModelEntry(m.Value.Folder.Build(org, m.Key), null, null),
                 StringComparer.Ordinal),
-            KeyCount);
+            KeyCount,
+            [.. _ignoredRefKeys]);
 
         // <model>/<sha>/.hcpmodelfs/manifest.json
         private static void AddManifest(Dictionary<string, long> manifests, string path, long size)
@@ -161,13 +172,14 @@ public sealed class OrgIndex
             }
         }
 
-        // <model>/.hcpmodelfs/refs/<encoded name>/<seq>-<sha>: the highest sequence of each ref wins.
-        private static void AddRef(Dictionary<string, (long Sequence, string Commit)> refs, string path)
+        // <model>/.hcpmodelfs/refs/<encoded name>/<seq>-<sha>: the highest sequence of each ref wins. False for a
+        // key in the ref log that is not an entry.
+        private static bool AddRef(Dictionary<string, (long Sequence, string Commit)> refs, string path)
         {
             const string RefsFolder = StoreLayout.MetaFolder + "/refs/";
             if (!path.StartsWith(RefsFolder, StringComparison.Ordinal))
             {
-                return;
+                return true;
             }
 
             var rest = path[RefsFolder.Length..];
@@ -175,7 +187,7 @@ public sealed class OrgIndex
             if (slash <= 0 || rest.IndexOf('/', slash + 1) >= 0 ||
                 !StoreLayout.TryParseRefEntry(rest[(slash + 1)..], out var sequence, out var commit))
             {
-                return;
+                return false;
             }
 
             var name = rest[..slash];
@@ -183,6 +195,8 @@ public sealed class OrgIndex
             {
                 refs[name] = (sequence, commit);
             }
+
+            return true;
         }
     }
 

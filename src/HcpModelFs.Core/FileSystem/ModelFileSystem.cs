@@ -26,6 +26,9 @@ namespace HcpModelFs.Core.FileSystem;
 public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 {
     private const ulong SyntheticInoBase = 1UL << 30;
+
+    /// <summary>Longest name component served (what statfs reports as f_namelen, and what RelativePath allows).</summary>
+    private const int NameMax = 255;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly IModelCatalog _catalog;
     private readonly IBlockCache _cache;
@@ -74,6 +77,13 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         if (node is null)
         {
             return Errno.ENOENT;
+        }
+
+        // The kernel passes FUSE names up to 1024 bytes; we advertise NameMax 255 (statfs), so a longer name is
+        // answered as POSIX asks, and before any catalog work.
+        if (name.Length > NameMax)
+        {
+            return Errno.ENAMETOOLONG;
         }
 
         var text = Decode(name.Span);
@@ -387,7 +397,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             BlocksFree = free / 4096,
             BlocksAvailable = free / 4096,
             Files = (ulong)_inodes.Count,
-            NameMax = 255,
+            NameMax = NameMax,
         });
     }
 

@@ -141,6 +141,19 @@ public sealed class ModelFileSystemTests : IDisposable
         Assert.Equal(calls, _store.Calls("list") + _store.Calls("head") + _store.Calls("read"));
     }
 
+    [Theory]
+    [InlineData(1, 256)]
+    [InlineData(3, 1024)]
+    public async Task Names_longer_than_255_bytes_are_enametoolong_at_every_depth(int depth, int length)
+    {
+        await PublishAsync();
+        var parent = depth == 1 ? NodeId.Root : (await WalkAsync(new[] { "acme", "m1" }[..(depth - 1)])).Node;
+        var calls = _store.Calls("list") + _store.Calls("head") + _store.Calls("read");
+        var result = await _fs.LookupAsync(parent, Encoding.UTF8.GetBytes(new string('a', length)), Context, CancellationToken.None);
+        Assert.Equal(Errno.ENAMETOOLONG, result.Error);
+        Assert.Equal(calls, _store.Calls("list") + _store.Calls("head") + _store.Calls("read"));
+    }
+
     [Fact]
     public async Task A_failing_store_turns_a_read_into_eio()
     {

@@ -32,6 +32,9 @@ public sealed class FakeHubFault
 
     public long BytesPerSecond { get; init; }
 
+    /// <summary>JSON property names a <see cref="FakeHubFaultKind.MissingFields"/> rule removes.</summary>
+    public IReadOnlyList<string> Fields { get; init; } = [];
+
     /// <summary>How often the rule fired.</summary>
     public int Fired
     {
@@ -75,6 +78,21 @@ public sealed class FakeHubFault
 
     public static FakeHubFault WrongLinkedSize(int times = int.MaxValue) =>
         new() { Kind = FakeHubFaultKind.WrongLinkedSize, Route = FakeHubRouteKind.Resolve, Times = times };
+
+    public static FakeHubFault BadJson(FakeHubRouteKind route = FakeHubRouteKind.Api, int times = int.MaxValue) =>
+        new() { Kind = FakeHubFaultKind.BadJson, Route = route, Times = times };
+
+    public static FakeHubFault MissingFields(FakeHubRouteKind route, IReadOnlyList<string> fields, int times = int.MaxValue) =>
+        new() { Kind = FakeHubFaultKind.MissingFields, Route = route, Fields = fields, Times = times };
+
+    public static FakeHubFault LyingContentLength(FakeHubRouteKind route, long extraBytes = 1, int times = int.MaxValue) =>
+        new() { Kind = FakeHubFaultKind.LyingContentLength, Route = route, AfterBytes = extraBytes, Times = times };
+
+    public static FakeHubFault WrongSha256(int times = int.MaxValue) =>
+        new() { Kind = FakeHubFaultKind.WrongSha256, Route = FakeHubRouteKind.Api, Times = times };
+
+    public static FakeHubFault EndlessRedirect(FakeHubRouteKind route = FakeHubRouteKind.Resolve, int times = int.MaxValue) =>
+        new() { Kind = FakeHubFaultKind.EndlessRedirect, Route = route, Times = times };
 
     internal bool TryFire(FakeHubRouteKind route, string path)
     {

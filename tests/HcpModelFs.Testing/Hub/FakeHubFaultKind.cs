@@ -28,4 +28,19 @@ public enum FakeHubFaultKind
 
     /// <summary>Resolve: advertise X-Linked-Size one byte larger than the content.</summary>
     WrongLinkedSize,
+
+    /// <summary>200 with a JSON content type and a body that is not JSON (cut off mid-array).</summary>
+    BadJson,
+
+    /// <summary>Drop the JSON properties named in <see cref="FakeHubFault.Fields"/> wherever they occur.</summary>
+    MissingFields,
+
+    /// <summary>Declare a Content-Length <see cref="FakeHubFault.AfterBytes"/> (default 1) larger than the body sent, then close.</summary>
+    LyingContentLength,
+
+    /// <summary>Metadata JSON advertises a different sha256 (every 64-hex "oid"/"sha256" value has its last digit changed).</summary>
+    WrongSha256,
+
+    /// <summary>Answer 302 with Location = the request's own target, for ever.</summary>
+    EndlessRedirect,
 }

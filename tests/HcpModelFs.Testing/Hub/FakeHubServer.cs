@@ -29,7 +29,7 @@ namespace HcpModelFs.Testing.Hub;
 /// Everything is served by hand from the raw request target, because Kestrel leaves %2F undecoded and repo ids have
 /// one or two segments (routes are split on the literal markers, not by counting segments).
 /// </summary>
-public sealed class FakeHubServer : IAsyncDisposable
+public sealed partial class FakeHubServer : IAsyncDisposable
 {
     private long _fileBytesSent;
     public static readonly IPAddress HubAddress = IPAddress.Loopback;
@@ -91,6 +91,11 @@ public sealed class FakeHubServer : IAsyncDisposable
         FakeHubCatalog? catalog = null, CancellationToken cancellationToken = default)
     {
         var server = new FakeHubServer(catalog);
+        foreach (var token in server.Catalog.Tokens)
+        {
+            Secrets.SecretScanner.Register(token, "a fake Hub token");
+        }
+
         try
         {
             await server.StartCoreAsync(cancellationToken);
@@ -202,6 +207,10 @@ public sealed class FakeHubServer : IAsyncDisposable
             if (fault is { Kind: FakeHubFaultKind.Status or FakeHubFaultKind.RateLimited })
             {
                 await WriteFaultStatusAsync(ctx, fault, route);
+            }
+            else if (fault is { Kind: FakeHubFaultKind.BadJson or FakeHubFaultKind.EndlessRedirect })
+            {
+                await WriteHostileAnswerAsync(ctx, fault, rawTarget);
             }
             else if (onCdn)
             {
@@ -842,7 +851,7 @@ public sealed class FakeHubServer : IAsyncDisposable
                 $"bytes {start}-{start + count - 1}/{length}");
         }
 
-        ctx.Response.ContentLength = count;
+        ctx.Response.ContentLength = DeclaredLength(count, fault);
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
             return;
@@ -1002,9 +1011,9 @@ public sealed class FakeHubServer : IAsyncDisposable
 
     private async Task WriteJsonAsync(HttpContext ctx, object value)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value);
+        var bytes = Tamper(JsonSerializer.SerializeToUtf8Bytes(value), ctx.Items[FaultKey] as FakeHubFault);
         ctx.Response.ContentType = "application/json; charset=utf-8";
-        ctx.Response.ContentLength = bytes.Length;
+        ctx.Response.ContentLength = DeclaredLength(bytes.Length, ctx.Items[FaultKey] as FakeHubFault);
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
             // Body faults (reset, stall, throttle, wrong bytes) apply to JSON pages too.

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
+using HcpModelFs.Testing.Secrets;
 
 namespace HcpModelFs.Testing.Processes;
 
 /// <summary>
 /// A long-running child process whose stdout lines can be awaited ("READY", "STALL ..."), with its stderr kept so
-/// a failing test can show the daemon's log. Disposing kills it if it is still running.
+/// a failing test can show the daemon's log. Disposing kills it if it is still running, then checks everything it
+/// printed for the run's secrets (<see cref="SecretScanner"/>) and throws <see cref="SecretLeakException"/> on a hit.
 /// </summary>
 public sealed class DaemonProcess : IAsyncDisposable
 {
@@ -15,7 +17,13 @@ public sealed class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private DaemonProcess(Process process) => _process = process;
+    private readonly string _description;
+
+    private DaemonProcess(Process process, string description)
+    {
+        _process = process;
+        _description = description;
+    }
 
     public int Id => _process.Id;
 
@@ -48,7 +56,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static DaemonProcess Start(string fileName, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var process = new Process { StartInfo = ProcessRunner.CreateStartInfo(fileName, arguments, environment), EnableRaisingEvents = true };
-        var daemon = new DaemonProcess(process);
+        var daemon = new DaemonProcess(process, SecretScanner.Mask(string.Join(' ', [fileName, .. arguments])));
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -139,8 +147,17 @@ public sealed class DaemonProcess : IAsyncDisposable
         return -1;
     }
 
+    /// <summary>Set by tests that print secrets on purpose (the scanner's own tests): no check on dispose.</summary>
+    public bool SkipSecretScan { get; set; }
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -148,7 +165,13 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (!SkipSecretScan)
+        {
+            SecretScanner.ThrowIfLeaked($"daemon {_description}", StandardOutput, StandardError);
+        }
     }
+
+    private bool _disposed;
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
 #pragma warning disable SYSLIB1054, CA5392 // One trivial syscall; LibraryImport would need unsafe code here.

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using HcpModelFs.Testing.Secrets;
 
 namespace HcpModelFs.Testing.Processes;
 
 /// <summary>
 /// Runs a command to completion with a hard time limit (the process tree is killed when it runs over), so a hung
-/// mount can fail a test but never hang the run.
+/// mount can fail a test but never hang the run. What it printed is checked for the run's secrets
+/// (<see cref="SecretScanner"/>): a hit fails the test.
 /// </summary>
 public static class ProcessRunner
 {
@@ -14,6 +16,23 @@ public static class ProcessRunner
         RunAsync(fileName, arguments, DefaultTimeout);
 
     public static async Task<ProcessResult> RunAsync(
+        string fileName,
+        IReadOnlyList<string> arguments,
+        TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null)
+    {
+        var result = await RunUnscannedAsync(fileName, arguments, timeout, environment, workingDirectory);
+        SecretScanner.ThrowIfLeaked($"{fileName} {string.Join(' ', arguments.Select(a => SecretScanner.Mask(a)))}", result.StandardOutput, result.StandardError);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync(string, IReadOnlyList{string}, TimeSpan, IReadOnlyDictionary{string, string}?, string?)"/>
+    /// without the secret check, for test infrastructure that prints its own credentials by design (scripts/rgw.sh
+    /// start prints the rgw.env it wrote) and for the scanner's own tests.
+    /// </summary>
+    public static async Task<ProcessResult> RunUnscannedAsync(
         string fileName,
         IReadOnlyList<string> arguments,
         TimeSpan timeout,
