@@ -11,7 +11,7 @@ internal static partial class CoreLog
     [LoggerMessage(3001, LogLevel.Error, "Manifest {Key} is invalid ({Reason}); the revision is not served")]
     public static partial void ManifestInvalid(ILogger logger, string key, string reason);
 
-    [LoggerMessage(3008, LogLevel.Warning, "Ref log key {Key} is not <sequence>-<commit>; ignored")]
+    [LoggerMessage(3009, LogLevel.Warning, "Ref log key {Key} is not <sequence>-<commit>; ignored")]
     public static partial void RefEntryIgnored(ILogger logger, string key);
 
     [LoggerMessage(3002, LogLevel.Warning, "{Operation} failed for {Path}: {Kind} -> {Errno}")]
