@@ -1,4 +1,3 @@
-using System.Buffers;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Hub;
@@ -46,7 +45,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HubBlockSource _hubSource;
     private readonly IngestVerifier _verifier;
-    private readonly MultipartWriter _writer;
+    private readonly IngestFileWriter _fileWriter;
     private readonly IngestFollower _follower;
     private readonly TaskCompletionSource _roleKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile int _role;
@@ -57,9 +56,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private int _started;
     private volatile bool _committed;
     private long _bytesStored;
-
-    // Where the store refuses multipart uploads (detected at start-up), a file up to this size is one PUT from memory.
-    private const long MaxSinglePut = 256L << 20;
 
     private const int RoleUnknown = 0;
     private const int RoleLeading = 1;
@@ -98,7 +94,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
         _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
         _follower = new IngestFollower(store, _hubSource, options, time, logger, Name, _stopToken);
-        _writer = new MultipartWriter(store, partSlots);
+        _fileWriter = new IngestFileWriter(store, new MultipartWriter(store, partSlots), _verifier, _hubSource, partSlots, options.ThroughCache, cache.BlockSize, Name, logger, time);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
         _files = [.. files];
@@ -418,129 +414,11 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     private async Task StoreFileAsync(IngestFileState file, CancellationToken ct)
     {
-        if (file.ETag is not null)
+        if (await _fileWriter.StoreAsync(file, ct) is { } stored)
         {
-            return; // Stored in an earlier attempt of this job.
-        }
-
-        var key = file.File.CacheId.Key;
-        var size = file.File.Size;
-        var started = _time.GetTimestamp();
-        var existing = await _store.HeadAsync(key, ct);
-        if (existing is not null)
-        {
-            // Objects are completed only after verification, so one of the right size is this file (a resumed ingest).
-            if (existing.Size != size)
-            {
-                throw new IngestFailedException($"{key} exists in the store with {existing.Size} bytes, the Hub says {size}; it cannot be overwritten.");
-            }
-
-            file.Sha256 = file.Hub.LfsSha256 ?? await file.Verify(() => _verifier.VerifyAsync(file)).WaitAsync(ct);
-            file.Complete(existing.ETag);
-            Interlocked.Add(ref _bytesStored, size);
-            return;
-        }
-
-        var blockSize = _cache.BlockSize;
-        var partSize = MultipartWriter.PartSizeFor(size, blockSize);
-        ObjectInfo info;
-        var multipart = _store.Capabilities.MultipartSupported;
-        if (size <= partSize || (!multipart && size <= MaxSinglePut))
-        {
-            info = await StoreSmallFileAsync(file, ct);
-        }
-        else if (!multipart)
-        {
-            throw new IngestFailedException($"{key}: the store refuses multipart uploads (an HCP namespace setting) and the file has {size} bytes, " +
-                $"more than the {MaxSinglePut >> 20} MiB one PUT from memory may hold; enable multipart uploads on the namespace.");
-        }
-        else
-        {
-            using var hasher = new InOrderHasher(HubDigestCheck.For(file, blockSize), digest => HubDigestCheck.Verify(file, digest, Name, _logger));
-            var verified = file.Verify(() => hasher.Completion);
-            // A reader at the file's end may have started a pass of its own first: then that pass owns the verdict.
-            var ours = ReferenceEquals(verified, hasher.Completion);
-            info = await _writer.WriteAsync(file, partSize, PartSource(file), ours ? hasher : null, verified, ct);
-        }
-
-        if (info.Size != size)
-        {
-            throw new StoreException(StoreErrorKind.Truncated, $"{key}: the store has {info.Size} bytes after the upload, expected {size}.");
-        }
-
-        file.Complete(info.ETag);
-        Interlocked.Add(ref _bytesStored, size);
-        IngestMetrics.BytesStored.Add(size);
-        IngestMetrics.FilesStored.Add(1);
-        var seconds = Math.Max(_time.GetElapsedTime(started).TotalSeconds, 1e-3);
-        IngestLog.FileStored(_logger, Name, file.File.Path, size, size / seconds / 1e6);
-    }
-
-    private async Task<ObjectInfo> StoreSmallFileAsync(IngestFileState file, CancellationToken ct)
-    {
-        var size = (int)file.File.Size;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
-        try
-        {
-            var content = buffer.AsMemory(0, size);
-            await _partSlots.WaitAsync(ct);
-            try
-            {
-                await PartSource(file)(0, content, ct);
-            }
-            finally
-            {
-                _partSlots.Release();
-            }
-
-            // Hashed from the buffer it is uploaded from, unless a reader's pass got there first.
-            file.Sha256 = await file.Verify(() => HashWhole(file, content)).WaitAsync(ct);
-            var info = await StoreWrites.PutOnceAsync(_store, file.File.CacheId.Key, content, ct);
-            file.AddProgress(size);
-            return info;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Interlocked.Add(ref _bytesStored, stored);
         }
     }
-
-    private Task<string> HashWhole(IngestFileState file, ReadOnlyMemory<byte> content)
-    {
-        using var digest = HubDigestCheck.For(file, _cache.BlockSize);
-        digest.Append(content.Span);
-        try
-        {
-            return Task.FromResult(HubDigestCheck.Verify(file, digest, Name, _logger));
-        }
-        catch (IngestFailedException ex)
-        {
-            return Task.FromException<string>(ex);
-        }
-    }
-
-    /// <summary>
-    /// Where the upload reads a file's bytes: through the cache when this node keeps them (readers share the fetches,
-    /// a restart resumes from them), straight from the Hub when it does not (a prefetch without a warm cache).
-    /// </summary>
-    private PartReader PartSource(IngestFileState file) => async (offset, destination, ct) =>
-    {
-        try
-        {
-            if (_options.ThroughCache)
-            {
-                await _verifier.ReadAsync(file, offset, destination, ct);
-            }
-            else
-            {
-                await _hubSource.ReadAsync(file.File.CacheId, offset, destination, ct);
-            }
-        }
-        catch (HubException ex) when (ex.Kind == HubErrorKind.Integrity)
-        {
-            throw _verifier.Integrity(file, ex);
-        }
-    };
 
     private void MarkCommitted()
     {
