@@ -15,6 +15,7 @@ internal sealed record ReadOutcome(string Path, long BytesVerified, long WrongCh
 internal static class VerifyingReader
 {
     private const int Chunk = 1 << 20;
+    private const int FadviseDontNeed = 4;
 
     /// <param name="path">The file under the mount.</param>
     /// <param name="size">Its expected size.</param>
@@ -59,6 +60,8 @@ internal static class VerifyingReader
                 offset += got;
             }
 
+            // Drop the file's pages: a reader cycling through a model must reach the daemon again, not the page cache.
+            _ = posix_fadvise(handle, 0, 0, FadviseDontNeed);
             return new ReadOutcome(path, verified, wrong, true, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -66,4 +69,9 @@ internal static class VerifyingReader
             return new ReadOutcome(path, verified, wrong, false, e.Message);
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable SYSLIB1054, CA5392 // One trivial syscall; LibraryImport would need unsafe code here.
+    private static extern int posix_fadvise(Microsoft.Win32.SafeHandles.SafeFileHandle fd, long offset, long length, int advice);
+#pragma warning restore SYSLIB1054, CA5392
 }
