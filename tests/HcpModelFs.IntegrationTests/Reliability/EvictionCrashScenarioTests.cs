@@ -95,25 +95,10 @@ public sealed class EvictionCrashScenarioTests(RgwFixture rgw)
                 $"{ScenarioSize.Name}: {kills} kill points (seeded GET counts); {evictions} evictions, {blocksChecked} cached blocks verified, {cut} reads cut short, none wrong")));
     }
 
-    /// <summary>One reader: the files in order, <paramref name="passes"/> times or until a read fails (the daemon died) or <paramref name="stop"/>.</summary>
-    private static async Task<List<ReadOutcome>> CycleAsync(string dir, IReadOnlyList<(string Path, long Size, ulong Seed)> files, int passes, CancellationToken stop)
-    {
-        var outcomes = new List<ReadOutcome>();
-        for (var pass = 0; pass < passes && !stop.IsCancellationRequested; pass++)
-        {
-            foreach (var (path, size, seed) in files)
-            {
-                var outcome = await VerifyingReader.ReadAsync(Path.Combine(dir, path), size, (offset, span) => SyntheticContent.Fill(seed, offset, span));
-                outcomes.Add(outcome);
-                if (!outcome.Complete || stop.IsCancellationRequested)
-                {
-                    return outcomes;
-                }
-            }
-        }
-
-        return outcomes;
-    }
+    private static Task<List<ReadOutcome>> CycleAsync(string dir, IEnumerable<(string Path, long Size, ulong Seed)> files, int passes, CancellationToken stop) =>
+        VerifyingReader.CycleAsync(
+            [.. files.Select(f => (Path.Combine(dir, f.Path), f.Size, (Action<long, Span<byte>>)((offset, span) => SyntheticContent.Fill(f.Seed, offset, span))))],
+            passes, stop);
 
     /// <summary>`hcpmodelfs cache verify` on the directory must pass; returns the blocks it checked.</summary>
     private static async Task<long> VerifyCacheAsync(CrashRig rig, string cache, string when)

@@ -23,6 +23,31 @@ internal static class VerifyingReader
     public static Task<ReadOutcome> ReadAsync(string path, long size, Action<long, Span<byte>> fill) =>
         Task.Factory.StartNew(() => Read(path, size, fill), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>
+    /// One reader cycling through <paramref name="files"/> in order, <paramref name="passes"/> times, until a read
+    /// fails (the daemon died under it) or <paramref name="stop"/> is set.
+    /// </summary>
+    public static async Task<List<ReadOutcome>> CycleAsync(
+        IReadOnlyList<(string Path, long Size, Action<long, Span<byte>> Fill)> files, int passes, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var outcomes = new List<ReadOutcome>();
+        for (var pass = 0; pass < passes && !stop.IsCancellationRequested; pass++)
+        {
+            foreach (var (path, size, fill) in files)
+            {
+                var outcome = await ReadAsync(path, size, fill);
+                outcomes.Add(outcome);
+                if (!outcome.Complete || stop.IsCancellationRequested)
+                {
+                    return outcomes;
+                }
+            }
+        }
+
+        return outcomes;
+    }
+
     private static ReadOutcome Read(string path, long size, Action<long, Span<byte>> fill)
     {
         var actual = new byte[Chunk];
