@@ -156,19 +156,37 @@ internal sealed class BlockLoader(
         return _blocks.Rent(length);
     }
 
-    /// <summary>Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there.</summary>
+    /// <summary>
+    /// Writes a fetched block: make room, data, slot, then the bits (visibility last). False: already there. No room
+    /// on the disk (the floor, or ENOSPC) throws <see cref="BlockNotCachedException"/> with the bytes for the readers.
+    /// </summary>
     private bool StoreBlock(CacheEntry entry, CachedObject data, long block, BlockBuffer bytes, uint crc)
     {
-        if (_ledger.Reserve(entry, bytes.Length))
+        if (_ledger.Reserve(entry, bytes.Length, out var room))
         {
             // Unlinking a multi-GB file can take a while; the reader that made room should not wait for it.
             _background.Track(Task.Run(_files.EmptyTrash));
         }
 
+        if (!room)
+        {
+            _logger.ServedUncached(entry.Id!.Key, block, "the free-disk floor");
+            throw new BlockNotCachedException(bytes.Span.ToArray());
+        }
+
         var committed = false;
         try
         {
-            data.WriteBlock(block, _blockSize, bytes, crc);
+            try
+            {
+                data.WriteBlock(block, _blockSize, bytes, crc);
+            }
+            catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
+            {
+                _logger.ServedUncached(entry.Id!.Key, block, ex.Message);
+                throw new BlockNotCachedException(bytes.Span.ToArray(), ex);
+            }
+
             lock (_ledger.SyncRoot)
             {
                 data.Crcs[block] = crc;

@@ -129,10 +129,12 @@ internal sealed class CacheLedger
     /// <summary>
     /// Accounts for a new block of <paramref name="length"/> bytes, evicting least recently used objects first when
     /// it would cross the byte limit or the free-disk floor. Returns whether files went to trash (the caller empties
-    /// it outside any lock).
+    /// it outside any lock). <paramref name="room"/> is false (and nothing is reserved) when the block would cross the
+    /// free-disk floor with nothing left to evict: the disk is the hard limit, the byte limit may be overshot.
     /// </summary>
-    public bool Reserve(CacheEntry requester, int length)
+    public bool Reserve(CacheEntry requester, int length, out bool room)
     {
+        room = true;
         var free = _freeSpace(_directory.Root);
         List<(string Stem, string? Key, long Bytes)>? evicted = null;
         var logOverLimit = false;
@@ -150,7 +152,8 @@ internal sealed class CacheLedger
                     break;
                 }
 
-                freeAfter += victim.Bytes;
+                // Saturating: a probe that knows no limit answers long.MaxValue, and an overflow would read as a full disk.
+                freeAfter = freeAfter > long.MaxValue - victim.Bytes ? long.MaxValue : freeAfter + victim.Bytes;
                 (evicted ??= []).Add((victim.Stem, victim.Id?.Key, victim.Bytes));
                 RemoveLocked(victim);
                 Interlocked.Increment(ref _counters.Evictions);
@@ -161,7 +164,15 @@ internal sealed class CacheLedger
                 _overLimitLogged = false;
             }
 
-            _totalBytes += length;
+            if (freeAfter < _minFreeBytes && FindVictimLocked(requester) is null)
+            {
+                room = false;
+            }
+            else
+            {
+                _totalBytes += length;
+            }
+
             bytesNow = _totalBytes;
         }
 

@@ -46,4 +46,7 @@ internal static partial class CacheLogMessages
     [LoggerMessage(EventId = 3210, Level = LogLevel.Warning,
         Message = "Block {Block} of {Key} (etag {ETag}) from the source has CRC32C {Actual:x8}, the manifest recorded {Expected:x8} (attempt {Attempt}); not cached")]
     public static partial void FetchedBlockMismatch(this ILogger logger, string key, string etag, long block, uint expected, uint actual, int attempt);
+
+    [LoggerMessage(EventId = 3211, Level = LogLevel.Debug, Message = "Block {Block} of {Key} served uncached: no room in the cache ({Reason})")]
+    public static partial void ServedUncached(this ILogger logger, string key, long block, string reason);
 }

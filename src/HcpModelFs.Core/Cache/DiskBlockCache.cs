@@ -69,7 +69,7 @@ public sealed class DiskBlockCache : IBlockCache
 
         _files = new CacheDirectory(options.Directory, _logger);
         _files.EmptyTrash();
-        var minFree = options.MinFreeDiskBytes ?? TenPercentOfDisk(_files.Root);
+        var minFree = FreeSpaceFloorDisabled ? 0 : options.MinFreeDiskBytes ?? TenPercentOfDisk(_files.Root);
         _ledger = new CacheLedger(
             _files, options.MaxBytes > 0 ? options.MaxBytes : 0, minFree,
             options.AvailableFreeSpaceProbe ?? AvailableFreeSpace, timeProvider ?? TimeProvider.System, _logger, _counters);
@@ -127,7 +127,18 @@ public sealed class DiskBlockCache : IBlockCache
         var handedOff = false;
         try
         {
-            var data = EnsureLoaded(entry);
+            CachedObject data;
+            try
+            {
+                data = EnsureLoaded(entry);
+            }
+            catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
+            {
+                // Not even room for the object's files: read straight from the source, as the cache would have.
+                _logger.ServedUncached(id.Key, offset / _blockSize, ex.Message);
+                return ReadUncachedAsync(id, offset, destination[..length], source, cancellationToken);
+            }
+
             var done = 0;
             while (done < length)
             {
@@ -286,6 +297,11 @@ public sealed class DiskBlockCache : IBlockCache
             path = data.DataPath;
             return data.IsCompleteAndVerified;
         }
+        catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
+        {
+            path = string.Empty;
+            return false; // No room for the object's files: it is read through the daemon, uncached.
+        }
         finally
         {
             _ledger.Release(entry);
@@ -389,12 +405,28 @@ public sealed class DiskBlockCache : IBlockCache
 
                 // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have
                 // been dropped again (whole-file mismatch) before this reader got to it.
-                while (!data.IsReadable(block))
+                byte[]? uncached = null;
+                while (uncached is null && !data.IsReadable(block))
                 {
-                    await MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken);
+                    try
+                    {
+                        await MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken);
+                    }
+                    catch (BlockNotCachedException full)
+                    {
+                        uncached = full.Bytes;
+                    }
                 }
 
-                ReadBlock(data, block, destination.Span.Slice(done, count), position);
+                if (uncached is not null)
+                {
+                    uncached.AsSpan((int)(position - (block * _blockSize)), count).CopyTo(destination.Span.Slice(done, count));
+                }
+                else
+                {
+                    ReadBlock(data, block, destination.Span.Slice(done, count), position);
+                }
+
                 done += count;
             }
 
@@ -404,6 +436,13 @@ public sealed class DiskBlockCache : IBlockCache
         {
             _ledger.Release(entry);
         }
+    }
+
+    private static async ValueTask<int> ReadUncachedAsync(
+        CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken)
+    {
+        await source.ReadAsync(id, offset, destination, cancellationToken);
+        return destination.Length;
     }
 
     /// <summary>Copies from the block's in-memory copy when there is one, else preads the cache file.</summary>
@@ -467,6 +506,13 @@ public sealed class DiskBlockCache : IBlockCache
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>
+    /// Test-only switch (docs/RELIABILITY.md): HCPMODELFS_TEST_DISABLE_FREE_SPACE_FLOOR=1 drops the free-disk floor, so
+    /// the full-disk scenario can show the floor is what keeps the cache's file system from filling up.
+    /// </summary>
+    private static bool FreeSpaceFloorDisabled =>
+        Environment.GetEnvironmentVariable("HCPMODELFS_TEST_DISABLE_FREE_SPACE_FLOOR") == "1";
 
     private static long AvailableFreeSpace(string directory)
     {

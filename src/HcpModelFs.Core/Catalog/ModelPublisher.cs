@@ -145,9 +145,10 @@ public sealed class ModelPublisher
 
         for (var attempt = 0; attempt < 16; attempt++)
         {
-            if (await _store.CreateExclusiveAsync(_layout.RefKey(org, model, refName, last + 1 + attempt, commit), ReadOnlyMemory<byte>.Empty, cancellationToken))
+            if (await _store.CreateExclusiveAsync(_layout.RefKey(org, model, refName, last + 1 + attempt, commit), ReadOnlyMemory<byte>.Empty, cancellationToken)
+                || onlyIfEmpty)
             {
-                return;
+                return; // Pinning: a racing writer that took the slot pinned the ref first (same commit, or it wins).
             }
         }
 

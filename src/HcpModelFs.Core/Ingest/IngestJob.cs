@@ -271,6 +271,13 @@ public sealed class IngestJob : IBlockSource, IDisposable
             {
                 if (await _store.HeadAsync(manifestKey, stop) is not null)
                 {
+                    // A committer killed between the manifest and the ref left a complete revision no ref names:
+                    // pin it, or the model is found only while the Hub answers (a no-op when the ref is there).
+                    if (_origin.RefName is { } refName)
+                    {
+                        await _publisher.AppendRefAsync(Org, Model, refName, Commit, stop, onlyIfEmpty: true);
+                    }
+
                     IngestLog.CommittedElsewhere(_logger, Name, Commit);
                     MarkCommitted();
                     return;

@@ -63,7 +63,7 @@ internal static class PrefetchCommand
         }
 
         // Without --warm-cache the blocks pass through a scratch cache that is removed afterwards.
-        var scratch = warmCache ? null : Path.Combine(settings.CacheDirectory, "prefetch-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var scratch = warmCache ? null : ScratchCaches.Claim(settings.CacheDirectory, "prefetch");
         using var loggerFactory = Logging.Create(settings.LogLevel, settings.LogFormat, settings.LogFile);
         var logger = loggerFactory.CreateLogger("hcpmodelfs.prefetch");
         using var shutdown = new ShutdownSignal();

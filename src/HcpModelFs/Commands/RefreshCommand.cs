@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using HcpModelFs.Commands.Cli;
 using HcpModelFs.Configuration;
 using HcpModelFs.Core.Catalog;
@@ -54,7 +53,7 @@ internal static class RefreshCommand
         using var stop = shutdown.Link(cancellationToken);
         var ct = stop.Token;
         // Blocks of a new revision pass through a scratch cache removed afterwards, as with `prefetch` (no --warm-cache).
-        var scratch = Path.Combine(settings.CacheDirectory, "refresh-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var scratch = ScratchCaches.Claim(settings.CacheDirectory, "refresh");
         using var loggerFactory = StoreSession.QuietLogging(settings);
         try
         {

@@ -609,6 +609,20 @@ public sealed class DiskBlockCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task At_the_free_disk_floor_with_everything_pinned_blocks_are_served_uncached_and_nothing_is_written()
+    {
+        var a = Object("a", 3 * BlockSize);
+        using var cache = NewCache(freeSpace: _ => 50_000, minFree: 100_000);
+        using var lease = cache.Pin(a);
+
+        // The disk is the hard limit: the reader gets every byte, the cache keeps none of them.
+        await AssertReadsContentAsync(cache, a, _source);
+        await AssertReadsContentAsync(cache, a, _source);
+        Assert.Equal(0, cache.Statistics.BytesCached);
+        Assert.False(cache.IsBlockPresent(a, 0));
+    }
+
+    [Fact]
     public async Task Eviction_never_removes_an_object_with_a_read_in_flight()
     {
         var a = Object("a", 2 * BlockSize);
