@@ -91,13 +91,8 @@ public sealed class HubEndpointFixture : IAsyncLifetime
 
     public Dictionary<string, string> Environment(string? cacheDir = null, Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = Rgw.StoreEnvironment(Proxy.Endpoint, Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = Rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = Rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = Rgw.SecretKey,
-            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir ?? NewDirectory("cache"),
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HCPMODELFS_HTTP_TREE_PAGE_SIZE"] = "3",
@@ -107,7 +102,7 @@ public sealed class HubEndpointFixture : IAsyncLifetime
             ["HCPMODELFS_INGEST_LEASE_TTL"] = "3",
             ["HCPMODELFS_INGEST_POLL_INTERVAL"] = "0.5",
             ["HCPMODELFS_LOG_LEVEL"] = "Debug",
-        };
+        });
         foreach (var (k, v) in extra ?? [])
         {
             env[k] = v;

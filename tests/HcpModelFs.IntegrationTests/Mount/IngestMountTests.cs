@@ -398,13 +398,8 @@ public sealed class IngestMountTests : IAsyncLifetime
 
     private Dictionary<string, string> Environment(string cacheDir, Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HF_ENDPOINT"] = _hubUri!.ToString().TrimEnd('/'),
@@ -413,7 +408,7 @@ public sealed class IngestMountTests : IAsyncLifetime
             ["HCPMODELFS_INGEST_LEASE_TTL"] = "3",
             ["HCPMODELFS_INGEST_POLL_INTERVAL"] = "0.5",
             ["HCPMODELFS_LOG_FORMAT"] = "text",
-        };
+        });
         foreach (var (k, v) in extra ?? [])
         {
             env[k] = v;

@@ -186,17 +186,12 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
 
     private async Task<ModelFsDaemon> StartAsync(Dictionary<string, string> extra)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, _scratch.Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = _scratch.Prefix,
             ["MODEL_CACHE_DIR"] = _scratch.NewDirectory("cache"),
             ["HCPMODELFS_BLOCK_SIZE"] = "4MiB",
             ["HCPMODELFS_HUB_INGEST"] = "off",
-        };
+        });
         foreach (var (k, v) in extra)
         {
             env[k] = v;

@@ -327,18 +327,13 @@ public sealed class ModelMountTests : IAsyncLifetime
     /// <summary>Each test's objects go when it ends: the test RGW keeps everything in RAM.</summary>
     private async Task<ModelFsDaemon> StartAsync(string cacheDir, Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "4MiB",
             // These tests are about the store alone; a missing model must not go looking for huggingface.co.
             ["HCPMODELFS_HUB_INGEST"] = "off",
-        };
+        });
         foreach (var (k, v) in extra ?? [])
         {
             env[k] = v;

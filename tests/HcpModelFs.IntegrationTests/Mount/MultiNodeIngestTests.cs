@@ -125,13 +125,8 @@ public sealed class MultiNodeIngestTests(RgwFixture rgw, ITestOutputHelper outpu
         }
     }
 
-    private Dictionary<string, string> Environment(string cacheDir) => new(StringComparer.Ordinal)
+    private Dictionary<string, string> Environment(string cacheDir) => rgw.StoreEnvironment(_proxy!.Endpoint, _scratch.Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["HCP_ENDPOINT"] = _proxy!.Endpoint.ToString(),
-        ["HCP_NAMESPACE"] = rgw.Bucket,
-        ["HCP_ACCESS_KEY"] = rgw.AccessKey,
-        ["HCP_SECRET_KEY"] = rgw.SecretKey,
-        ["HCP_PREFIX"] = _scratch.Prefix,
         ["MODEL_CACHE_DIR"] = cacheDir,
         ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
         ["HF_ENDPOINT"] = _hub!.HubUri.ToString().TrimEnd('/'),
@@ -140,5 +135,5 @@ public sealed class MultiNodeIngestTests(RgwFixture rgw, ITestOutputHelper outpu
         ["HCPMODELFS_INGEST_LEASE_TTL"] = "10",
         ["HCPMODELFS_INGEST_POLL_INTERVAL"] = "0.5",
         ["HCPMODELFS_LOG_FORMAT"] = "text",
-    };
+    });
 }

@@ -138,17 +138,12 @@ public sealed class OrgListingMountTests : IAsyncLifetime
 
     private async Task<ModelFsDaemon> StartAsync()
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, _scratch.Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = _scratch.Prefix,
             ["MODEL_CACHE_DIR"] = _scratch.NewDirectory("cache"),
             // About the store alone: a name the store lacks must not go looking for huggingface.co.
             ["HCPMODELFS_HUB_INGEST"] = "off",
-        };
+        });
         return await ModelFsDaemon.StartAsync(_scratch.NewDirectory("mnt"), env);
     }
 }

@@ -47,13 +47,8 @@ internal sealed class CrashRig : IAsyncDisposable
 
     public Dictionary<string, string> Environment(string cacheDir, Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = cacheDir,
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HCPMODELFS_INGEST_LEASE_TTL"] = "1",
@@ -61,7 +56,7 @@ internal sealed class CrashRig : IAsyncDisposable
             ["HCPMODELFS_LOG_FORMAT"] = "text",
             ["HCPMODELFS_CONFIG"] = string.Empty,
             ["HF_HOME"] = Scratch.NewDirectory("hf-home"),
-        };
+        });
         if (_hub is not null)
         {
             env["HF_ENDPOINT"] = _hub.HubUri.ToString().TrimEnd('/');

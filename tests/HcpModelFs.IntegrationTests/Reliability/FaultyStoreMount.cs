@@ -49,19 +49,14 @@ internal sealed class FaultyStoreMount : IAsyncDisposable
 
     public async Task<ModelFsDaemon> StartAsync(Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = Rgw.StoreEnvironment(Proxy.Endpoint, _scratch.Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = Rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = Rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = Rgw.SecretKey,
-            ["HCP_PREFIX"] = _scratch.Prefix,
             ["MODEL_CACHE_DIR"] = _scratch.NewDirectory("cache"),
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HCPMODELFS_PASSTHROUGH"] = "off",
             ["HCPMODELFS_HUB_INGEST"] = "off",
             ["HCPMODELFS_METRICS_LISTEN"] = "off",
-        };
+        });
         foreach (var (k, v) in extra ?? [])
         {
             env[k] = v;

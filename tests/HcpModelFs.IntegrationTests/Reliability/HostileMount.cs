@@ -52,13 +52,8 @@ internal sealed class HostileMount : IAsyncDisposable
 
     public Dictionary<string, string> Environment(Dictionary<string, string>? extra = null)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = Prefix,
             ["MODEL_CACHE_DIR"] = Scratch.NewDirectory("cache"),
             ["HCPMODELFS_BLOCK_SIZE"] = "1MiB",
             ["HF_ENDPOINT"] = Hub.HubUri.ToString().TrimEnd('/'),
@@ -68,7 +63,7 @@ internal sealed class HostileMount : IAsyncDisposable
             ["HCPMODELFS_INGEST_POLL_INTERVAL"] = "0.5",
             ["HCPMODELFS_LOG_FORMAT"] = "text",
             ["HCPMODELFS_CONFIG"] = string.Empty,
-        };
+        });
         foreach (var (k, v) in extra ?? [])
         {
             env[k] = v;

@@ -54,16 +54,11 @@ internal sealed class LoadScenario : IAsyncDisposable
 
     public Task<ModelFsDaemon> StartDaemonAsync(string mountPoint, Dictionary<string, string> extra)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        var env = _rgw.StoreEnvironment(Proxy.Endpoint, Scratch.Prefix, new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["HCP_ENDPOINT"] = Proxy.Endpoint.ToString(),
-            ["HCP_NAMESPACE"] = _rgw.Bucket,
-            ["HCP_ACCESS_KEY"] = _rgw.AccessKey,
-            ["HCP_SECRET_KEY"] = _rgw.SecretKey,
-            ["HCP_PREFIX"] = Scratch.Prefix,
             ["MODEL_CACHE_DIR"] = Scratch.NewDirectory("cache"),
             ["HCPMODELFS_HUB_INGEST"] = "off",
-        };
+        });
         foreach (var (k, v) in extra)
         {
             env[k] = v;

@@ -39,6 +39,29 @@ public sealed class RgwFixture : IAsyncLifetime
 
     public string Bucket { get; } = DefaultBucket;
 
+    /// <summary>
+    /// A daemon's environment for this store (reached through <paramref name="endpoint"/>: the store itself or a proxy
+    /// in front of it) under <paramref name="prefix"/>, plus <paramref name="more"/>.
+    /// </summary>
+    public Dictionary<string, string> StoreEnvironment(Uri endpoint, string prefix, IReadOnlyDictionary<string, string>? more = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HCP_ENDPOINT"] = endpoint.ToString(),
+            ["HCP_NAMESPACE"] = Bucket,
+            ["HCP_ACCESS_KEY"] = AccessKey,
+            ["HCP_SECRET_KEY"] = SecretKey,
+            ["HCP_PREFIX"] = prefix,
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        return env;
+    }
+
     /// <summary>How long start-up took (reported by tests).</summary>
     public TimeSpan StartupTime { get; private set; }
 
