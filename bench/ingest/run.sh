@@ -157,7 +157,7 @@ LOAD_START=$(uptime)
 
 log "RGW (bluestore on a sparse file)"
 mkdir -p "$SCRATCH/rgw"
-# 5 + 6 models per run are kept (rows 11, 10, 11m and one per N): room for them all.
+# 5 models per run stay in the store (rows 11, 10, 11m and one per N): room for them all.
 "$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * RUNS * 8 / 1024 + 6 ))G --watch-pid $$ >/dev/null
 set -a; . "$SCRATCH/rgw/rgw.env"; set +a
 export S3_BUCKET=bench HCPMODELFS_LOG_FORMAT=text HCPMODELFS_LOG_LEVEL=Warning HF_HOME=$SCRATCH/hf \
@@ -229,9 +229,12 @@ for r in $(seq "$RUNS"); do
 done
 # Fixed cost of one prefetch process (start-up, store probe, resolve) on a model that is already stored.
 t0=$(ns_now)
-( cd "$SCRATCH" && HCP_PREFIX="ingest-p1/" MODEL_CACHE_DIR="$SCRATCH/cache-p1" exec "$HCPFS" prefetch bench/big-model ) \
+( cd "$SCRATCH" && HCP_PREFIX="ingest-p1/" MODEL_CACHE_DIR="$SCRATCH/cache-p1" \
+    exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/prefetch-stored.time" "$HCPFS" prefetch bench/big-model ) \
   > /dev/null 2> "$SCRATCH/logs/prefetch-stored.log" || die "prefetch of the stored model failed"
 rec 0 prefetch_stored_s "$(secs "$t0" "$(ns_now)")"
+read -r _ user sys _ < "$SCRATCH/prefetch-stored.time"
+rec 0 prefetch_stored_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
 rm -rf "$SCRATCH/cache-p1"
 
 # ---- row 10: fresh mount, model missing from the store, first 4 KiB of the shard
