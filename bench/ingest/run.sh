@@ -171,6 +171,7 @@ TOOL_PID=$!
 wait_file 300 "$CTL/hub.uri" "$TOOL_PID"
 export HF_ENDPOINT; HF_ENDPOINT=$(cat "$CTL/hub.uri")
 wait_file 3600 "$CTL/ready" "$TOOL_PID"
+sed -n '/^Ingest denominators/,$p' "$SCRATCH/logs/ingestbench.log" >&2
 MODEL_BYTES=$(( (SIZE_MIB << 20) + 2 ))   # the shard + config.json ("{}")
 SHA=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['shard_sha256'])" "$RAW_JSON")
 COMMIT=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['commit'])" "$RAW_JSON")
