@@ -24,7 +24,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/ingest"
 SIZE_MIB=${1:-1024}
 RUNS=${2:-3}
-[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,22p' "$0" >&2; exit 2; }
+[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,21p' "$0" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (mounts)" >&2; exit 1; }
 STARTED=$(date -u +%Y%m%dT%H%M%SZ)
 T_START=$(date +%s)
