@@ -1,49 +1,94 @@
 #!/usr/bin/env bash
-# bench/ingest: design.md §9 rows 10 and 11, numerators and denominators in one run.
+# bench/ingest: design.md §9 rows 10 and 11 and issue 14's ingest targets, numerators and denominators in ONE run.
 #   RAW_HUB   = ranged GETs of 8 MiB, 8 in flight, of the model's shard from the fake Hub into memory (HttpModelHub)
 #   RAW_STORE = multipart upload of the same size, 8 MiB parts, 8 in flight, from memory into the same RGW
-#   row 11    = `hcpmodelfs prefetch bench/big-model` (fresh prefix and cache per run), model bytes / wall seconds;
-#               ratio = ingest / min(RAW_HUB, RAW_STORE), target >= 0.8
+#   row 11    = `hcpmodelfs prefetch bench/big-model` (fresh prefix and cache per run) under /usr/bin/time: model bytes /
+#               wall seconds, ratio to min(RAW_HUB, RAW_STORE) >= 0.8; Hub bytes / model (<= 1.01); the process's
+#               CPU s/GiB (utime + stime) and peak RSS (<= 512 MiB)
 #   row 10    = fresh `hcpmodelfs mount`, model missing from the store: `dd bs=4k count=1` of the shard (lookup from
-#               Hub metadata included), target <= 2 s; the store must not have the manifest at that moment
+#               Hub metadata included), <= 2 s; the store must not have the manifest at that moment
+#   row 11m   = fresh mount, model missing, 4 `dd bs=1M` of the whole shard started together while the ingest the first
+#               open started runs: Hub bytes / model (<= 1.01), every reader's sha256, the daemon's CPU s/GiB and peak
+#               RSS (VmHWM, <= 512 MiB), time until the manifest is in the store
+#   row 14n   = N = 2 and 4 daemons (own caches and mount points, one fresh HCP_PREFIX per N and run), all mounted
+#               first, then one reader per node at once (4 KiB dd, then the whole model): Hub bytes / model (<= 1.2),
+#               sha256 per node, worst first byte (<= 2 s)
 # The fake Hub (API 127.0.0.1, CDN 127.0.0.2) runs in bench/ingest/IngestBench, which measures the raws first and then
-# serves the Hub until this script is done. Ceph RGW with a bluestore OSD on a sparse file. Medians of RUNS.
+# serves the Hub until this script is done; Hub bytes are its FileBytesSent (resolve and CDN bodies). Ceph RGW with a
+# bluestore OSD on a sparse file. Medians of RUNS. Writes bench/results/ingest-<UTC>.json and .md and prints the table.
 # Usage (root): bench/ingest/run.sh [SIZE_MIB=1024] [RUNS=3]
+# Environment: HCPMODELFS_BIN=path runs that binary (else a ReadyToRun publish into the scratch dir, as bench/run);
+# no other HCP_*/HCPMODELFS_*/HF_*/S3_* setting of the caller reaches the daemons.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+HERE="$ROOT/bench/ingest"
 SIZE_MIB=${1:-1024}
 RUNS=${2:-3}
+[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,21p' "$0" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (mounts)" >&2; exit 1; }
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+STARTED=$(date -u +%Y%m%dT%H%M%SZ)
+T_START=$(date +%s)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
+BIN_FROM_ENV=${HCPMODELFS_BIN:-}
 # Only our settings reach the daemon: no HCP_*/S3_*/HF_* from the caller's environment, no ./.env (cwd is SCRATCH).
 unset $(compgen -e | grep -E '^(HCP_|HCPMODELFS_|HF_|S3_|MODEL_CACHE_|AWS_)') 2>/dev/null || true
 SCRATCH=$(mktemp -d /tmp/hcpfs-ibench-XXXXXX)
-MNT=$SCRATCH/mnt; CTL=$SCRATCH/ctl; mkdir -p "$MNT" "$CTL" "$SCRATCH/hf"
-DAEMON_PID=""; TOOL_PID=""; PREFETCH_PID=""
+CTL=$SCRATCH/ctl; mkdir -p "$CTL" "$SCRATCH/hf" "$SCRATCH/logs"
+SAMPLES=$SCRATCH/samples.tsv; : > "$SAMPLES"
+DAEMON_PIDS=() MOUNTS=() READER_PIDS=() TOOL_PID="" PREFETCH_PID=""
 
 alive() { [ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$1/stat" 2>/dev/null; }
 stop_pid() { # pid [seconds]: TERM, bounded wait, then KILL
   local pid=$1 secs=${2:-30} i
+  [ -n "$pid" ] || return 0
   alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < secs * 10; i++)); do alive "$pid" || break; sleep 0.1; done
   alive "$pid" && { echo "pid $pid ignored SIGTERM for ${secs}s: SIGKILL" >&2; kill -KILL "$pid" 2>/dev/null || true; }
   wait "$pid" 2>/dev/null || true
 }
+children() { cat /proc/"$1"/task/*/children 2>/dev/null || true; }
+is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+unmount_dir() { is_mounted "$1" && { umount "$1" 2>/dev/null || umount -l "$1" 2>/dev/null || true; }; return 0; }
+stop_daemons() { # every daemon stopped (TERM, then KILL), every mount gone
+  local i
+  for i in "${!DAEMON_PIDS[@]}"; do kill -TERM "${DAEMON_PIDS[$i]}" 2>/dev/null || true; done
+  for i in "${!DAEMON_PIDS[@]}"; do stop_pid "${DAEMON_PIDS[$i]}" 60; done
+  for i in "${!MOUNTS[@]}"; do unmount_dir "${MOUNTS[$i]}"; done
+  DAEMON_PIDS=() MOUNTS=()
+}
+stop_readers() { local p; for p in "${READER_PIDS[@]}"; do stop_pid "$p" 10; done; READER_PIDS=(); }
 cleanup() {
-  stop_pid "$PREFETCH_PID" 30; PREFETCH_PID=""
-  stop_pid "$DAEMON_PID" 60; DAEMON_PID=""
-  grep -q " $MNT " /proc/self/mountinfo && { umount "$MNT" 2>/dev/null || umount -l "$MNT"; }
+  local rc=$? p
+  set +e
+  if [ -n "$PREFETCH_PID" ]; then  # /usr/bin/time's child first: TERM to time would leave it running
+    for p in $(children "$PREFETCH_PID"); do stop_pid "$p" 30; done
+    stop_pid "$PREFETCH_PID" 10; PREFETCH_PID=""
+  fi
+  for p in "${READER_PIDS[@]}"; do kill -TERM "$p" $(children "$p") 2>/dev/null; done
+  stop_daemons
+  stop_readers
   if [ -n "$TOOL_PID" ]; then
     touch "$CTL/stop"
     for _ in $(seq 100); do alive "$TOOL_PID" || break; sleep 0.1; done
     stop_pid "$TOOL_PID" 10; TOOL_PID=""
   fi
-  "$ROOT/scripts/rgw.sh" stop "$SCRATCH/rgw" >/dev/null 2>&1 || true
-  rm -rf "$SCRATCH"
+  "$ROOT/scripts/rgw.sh" stop "$SCRATCH/rgw" >/dev/null 2>&1
+  if [ "$rc" -ne 0 ]; then
+    echo "bench/ingest: exit $rc; last lines of the non-empty logs:" >&2
+    for p in "$SCRATCH"/logs/*.log; do [ -s "$p" ] && { echo "--- $(basename "$p")" >&2; tail -n 10 "$p" >&2; }; done
+  fi
+  if awk -v s="$SCRATCH/" 'index($5, s) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+    echo "bench/ingest: a mount under $SCRATCH is still there; kept the directory" >&2
+  else
+    rm -rf "$SCRATCH"
+  fi
+  exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+die() { echo "bench/ingest: FAILED: $*" >&2; exit 1; }
+log() { echo "[$(date -u +%T)] $*" >&2; }
 
 # wait_file <seconds> <file> [pid that must stay alive]
 wait_file() {
@@ -55,168 +100,257 @@ wait_file() {
   done
   echo "timed out after $1 s waiting for $2" >&2; return 1
 }
+wait_pids() { # wait_pids <seconds> PID...: every PID exited in time (their exit codes are not looked at)
+  local secs=$1 i p left; shift
+  for ((i = 0; i < secs * 10; i++)); do
+    left=0; for p in "$@"; do alive "$p" && left=1; done
+    (( left )) || { for p in "$@"; do wait "$p" 2>/dev/null || true; done; return 0; }
+    sleep 0.1
+  done
+  die "readers still running after $secs s"
+}
 ns_now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$SAMPLES"; }  # rec RUN METRIC VALUE
 snap() { # snap <name>: the Hub's request counters now, into $CTL/<name>.json
   touch "$CTL/snap-$1"; wait_file 10 "$CTL/$1.json" "$TOOL_PID"
 }
-hub_bytes() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['cdn_range_bytes'])" "$CTL/$1.json"; }
+hub_bytes() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['file_bytes'])" "$CTL/$1.json"; }
+hub_since() { echo $(( $(hub_bytes "$2") - $(hub_bytes "$1") )); }  # hub_since BEFORE AFTER
 has_manifest() { # has_manifest <prefix>: HEAD of the revision's manifest (200 yes, 404 no, anything else fails)
   local code
   code=$(curl -sS -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
     --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY" \
     "$S3_ENDPOINT/$S3_BUCKET/${1}bench/big-model/$COMMIT/.hcpmodelfs/manifest.json")
-  case "$code" in 200) return 0 ;; 404) return 1 ;; *) echo "HEAD of the manifest: HTTP $code" >&2; exit 1 ;; esac
+  case "$code" in 200) return 0 ;; 404) return 1 ;; *) die "HEAD of the manifest: HTTP $code" ;; esac
 }
+wait_manifest() { # wait_manifest <prefix> <t0 ns> [seconds=600]: seconds from t0 until the manifest is in the store
+  local i
+  for ((i = 0; i < ${3:-600} * 10; i++)); do
+    has_manifest "$1" && { secs "$2" "$(ns_now)"; return 0; }
+    sleep 0.1
+  done
+  die "no manifest under $1 after ${3:-600} s"
+}
+HZ=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime in clock ticks
+hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+# settle PID: waits (bounded, 30 s) until the process stops using CPU, so the ingest's tail (lease release) counts.
+settle() { local last="" t; for _ in $(seq 100); do t=$(ticks "$1"); [ "$t" = "$last" ] && return 0; last=$t; sleep 0.3; done; }
+READ_BOUND=$(( 300 + SIZE_MIB ))   # seconds any whole-model read may take: >= 1 MiB/s on a loaded machine
 
-echo "== build (Release)" >&2
-dotnet build -c Release -nologo -v q "$ROOT/src/HcpModelFs/HcpModelFs.csproj" >&2
-dotnet build -c Release -nologo -v q "$ROOT/bench/ingest/IngestBench/IngestBench.csproj" >&2
-HCPFS_DLL="$ROOT/src/HcpModelFs/bin/Release/net10.0/hcpmodelfs.dll"
-TOOL_DLL="$ROOT/bench/ingest/IngestBench/bin/Release/net10.0/HcpModelFs.IngestBench.dll"
+# ---- binaries: one hcpmodelfs for every row
+if [ -n "$BIN_FROM_ENV" ]; then
+  HCPFS=$BIN_FROM_ENV
+else
+  log "publishing hcpmodelfs (ReadyToRun) into the scratch dir"
+  # --artifacts-path keeps the RID-specific obj/ out of the tree, so `dotnet build HcpModelFs.sln` is unaffected.
+  dotnet publish "$ROOT/src/HcpModelFs/HcpModelFs.csproj" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true --artifacts-path "$SCRATCH/artifacts" -o "$SCRATCH/publish" -nologo -v q >&2
+  HCPFS=$SCRATCH/publish/hcpmodelfs
+fi
+[ -x "$HCPFS" ] || die "no hcpmodelfs binary at $HCPFS"
+log "building IngestBench"
+dotnet build -c Release -nologo -v q "$HERE/IngestBench/IngestBench.csproj" >&2
+TOOL_DLL="$HERE/IngestBench/bin/Release/net10.0/HcpModelFs.IngestBench.dll"
 LOAD_START=$(uptime)
 
-echo "== RGW (bluestore on a sparse file)" >&2
+log "RGW (bluestore on a sparse file)"
 mkdir -p "$SCRATCH/rgw"
-"$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * RUNS * 4 / 1024 + 6 ))G --watch-pid $$ >/dev/null
+# 5 models per run stay in the store (rows 11, 10, 11m and one per N): room for them all.
+"$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * RUNS * 8 / 1024 + 6 ))G --watch-pid $$ >/dev/null
 set -a; . "$SCRATCH/rgw/rgw.env"; set +a
-export S3_BUCKET=bench HCPMODELFS_LOG_FORMAT=text HCPMODELFS_LOG_LEVEL=Warning HF_HOME=$SCRATCH/hf
+export S3_BUCKET=bench HCPMODELFS_LOG_FORMAT=text HCPMODELFS_LOG_LEVEL=Warning HF_HOME=$SCRATCH/hf \
+  HCPMODELFS_METRICS_LISTEN=off HCPMODELFS_INGEST_POLL_INTERVAL=0.5
 
-echo "== fake Hub + RAW_HUB / RAW_STORE / PIPE (IngestBench)" >&2
+log "fake Hub + RAW_HUB / RAW_STORE / PIPE (IngestBench)"
 RAW_JSON=$SCRATCH/raw.json
 ( cd "$SCRATCH" && exec dotnet "$TOOL_DLL" --env "$SCRATCH/rgw/rgw.env" --bucket "$S3_BUCKET" --size-mib "$SIZE_MIB" \
-    --runs "$RUNS" --out "$RAW_JSON" --ctl-dir "$CTL" --watch-pid $$ --max-seconds 7200 ) >&2 &
+    --runs "$RUNS" --out "$RAW_JSON" --ctl-dir "$CTL" --watch-pid $$ --max-seconds 14400 ) 2> "$SCRATCH/logs/ingestbench.log" &
 TOOL_PID=$!
 wait_file 300 "$CTL/hub.uri" "$TOOL_PID"
 export HF_ENDPOINT; HF_ENDPOINT=$(cat "$CTL/hub.uri")
 wait_file 3600 "$CTL/ready" "$TOOL_PID"
+sed -n '/^Ingest denominators/,$p' "$SCRATCH/logs/ingestbench.log" >&2
 MODEL_BYTES=$(( (SIZE_MIB << 20) + 2 ))   # the shard + config.json ("{}")
 SHA=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['shard_sha256'])" "$RAW_JSON")
 COMMIT=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['commit'])" "$RAW_JSON")
+CONFIG_SHA=$(printf '{}' | sha256sum | cut -d' ' -f1)
+SHARD_REL=bench/big-model/model.safetensors
 
-# Row 11: prefetch, fresh prefix and cache each run.
-declare -a INGEST INGEST_S INGEST_HUB
+# ---- daemons: start_daemon NAME PREFIX mounts $SCRATCH/mnt-NAME with the fresh cache $SCRATCH/cache-NAME
+start_daemon() {
+  local mnt=$SCRATCH/mnt-$1
+  mkdir -p "$mnt" "$SCRATCH/cache-$1"
+  ( cd "$SCRATCH" && HCP_PREFIX="$2" MODEL_CACHE_DIR="$SCRATCH/cache-$1" exec "$HCPFS" mount "$mnt" ) \
+    > /dev/null 2> "$SCRATCH/logs/daemon-$1.log" &
+  DAEMON_PIDS+=($!) MOUNTS+=("$mnt")
+}
+wait_mounts() { # every started daemon's mount is in /proc/self/mountinfo (bounded, 60 s)
+  local i k up
+  for ((k = 0; k < 600; k++)); do
+    up=0
+    for i in "${!MOUNTS[@]}"; do
+      is_mounted "${MOUNTS[$i]}" && { up=$(( up + 1 )); continue; }
+      alive "${DAEMON_PIDS[$i]}" || die "the daemon for ${MOUNTS[$i]} exited before mounting"
+    done
+    (( up == ${#MOUNTS[@]} )) && return 0
+    sleep 0.1
+  done
+  die "mounts did not appear within 60 s"
+}
+unmount_all() { # stop_daemons, and fail if a mount outlived its daemon
+  local m; local -a was=("${MOUNTS[@]}")
+  stop_daemons
+  for m in "${was[@]}"; do is_mounted "$m" && die "$m still mounted after its daemon exited"; done
+  return 0
+}
+
+# ---- row 11: prefetch, fresh prefix and cache each run, under GNU time
 for r in $(seq "$RUNS"); do
-  echo "== row 11 run $r: hcpmodelfs prefetch" >&2
+  log "row 11 run $r: hcpmodelfs prefetch"
   snap "p$r-before"
-  ( cd "$SCRATCH" && HCP_PREFIX="ingest-p$r/" MODEL_CACHE_DIR="$SCRATCH/cache-p$r" exec dotnet "$HCPFS_DLL" prefetch bench/big-model ) \
-    > "$SCRATCH/prefetch-$r.out" 2> "$SCRATCH/prefetch-$r.log" &
+  ( cd "$SCRATCH" && HCP_PREFIX="ingest-p$r/" MODEL_CACHE_DIR="$SCRATCH/cache-p$r" \
+      exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/prefetch-$r.time" "$HCPFS" prefetch bench/big-model ) \
+    > "$SCRATCH/logs/prefetch-$r.out" 2> "$SCRATCH/logs/prefetch-$r.log" &
   PREFETCH_PID=$!
   t0=$(ns_now); rc=0; wait "$PREFETCH_PID" || rc=$?; t1=$(ns_now); PREFETCH_PID=""
-  [ "$rc" = 0 ] || { echo "prefetch failed (exit $rc):" >&2; cat "$SCRATCH/prefetch-$r.log" >&2; exit 1; }
-  has_manifest "ingest-p$r/" || { echo "prefetch exited 0 but there is no manifest" >&2; exit 1; }
+  [ "$rc" = 0 ] || { cat "$SCRATCH/logs/prefetch-$r.log" >&2; die "prefetch exited $rc"; }
+  has_manifest "ingest-p$r/" || die "prefetch exited 0 but there is no manifest"
   snap "p$r-after"
-  INGEST_S+=("$(secs "$t0" "$t1")")
-  INGEST+=("$(awk -v b="$MODEL_BYTES" -v s="${INGEST_S[-1]}" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
-  INGEST_HUB+=($(( $(hub_bytes "p$r-after") - $(hub_bytes "p$r-before") )))
-  echo "   ${INGEST_S[-1]} s, ${INGEST[-1]} MB/s, Hub bytes ${INGEST_HUB[-1]}" >&2
+  read -r _ user sys maxrss < "$SCRATCH/prefetch-$r.time"
+  s=$(secs "$t0" "$t1")
+  rec "$r" prefetch_s "$s"
+  rec "$r" prefetch_mb_s "$(awk -v b="$MODEL_BYTES" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
+  rec "$r" prefetch_hub_bytes "$(hub_since "p$r-before" "p$r-after")"
+  rec "$r" prefetch_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
+  rec "$r" prefetch_rss_kib "$maxrss"
+  log "   $s s, Hub bytes $(hub_since "p$r-before" "p$r-after"), CPU ${user}+${sys} s, max RSS $maxrss KiB"
+  rm -rf "$SCRATCH/cache-p$r"
 done
 # Fixed cost of one prefetch process (start-up, store probe, resolve) on a model that is already stored.
 t0=$(ns_now)
-( cd "$SCRATCH" && HCP_PREFIX="ingest-p1/" MODEL_CACHE_DIR="$SCRATCH/cache-p1" exec dotnet "$HCPFS_DLL" prefetch bench/big-model ) \
-  > /dev/null 2> "$SCRATCH/prefetch-stored.log"
-t1=$(ns_now); PREFETCH_FIXED_S=$(secs "$t0" "$t1")
+( cd "$SCRATCH" && HCP_PREFIX="ingest-p1/" MODEL_CACHE_DIR="$SCRATCH/cache-p1" \
+    exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/prefetch-stored.time" "$HCPFS" prefetch bench/big-model ) \
+  > /dev/null 2> "$SCRATCH/logs/prefetch-stored.log" || die "prefetch of the stored model failed"
+rec 0 prefetch_stored_s "$(secs "$t0" "$(ns_now)")"
+read -r _ user sys _ < "$SCRATCH/prefetch-stored.time"
+rec 0 prefetch_stored_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
+rm -rf "$SCRATCH/cache-p1"
 
-# Row 10: fresh mount, model missing from the store, first 4 KiB of the shard.
-mount_fresh() { # $1 = run
-  ( cd "$SCRATCH" && HCP_PREFIX="ingest-m$1/" MODEL_CACHE_DIR="$SCRATCH/cache-m$1" exec dotnet "$HCPFS_DLL" mount "$MNT" ) \
-    > /dev/null 2> "$SCRATCH/daemon-$1.log" &
-  DAEMON_PID=$!
-  for _ in $(seq 300); do grep -q " $MNT " /proc/self/mountinfo && return 0; alive "$DAEMON_PID" || break; sleep 0.1; done
-  echo "mount did not appear:" >&2; cat "$SCRATCH/daemon-$1.log" >&2; exit 1
-}
-unmount() {
-  stop_pid "$DAEMON_PID" 60; DAEMON_PID=""
-  if grep -q " $MNT " /proc/self/mountinfo; then echo "mount still there after the daemon exited" >&2; exit 1; fi
-}
-declare -a FIRST FIRST_MANIFEST FIRST_HUB FIRST_CACHE COMMIT_S VERIFIED MOUNT_HUB
+# ---- row 10: fresh mount, model missing from the store, first 4 KiB of the shard
 for r in $(seq "$RUNS"); do
-  echo "== row 10 run $r: first byte of a missing model" >&2
-  has_manifest "ingest-m$r/" && { echo "ingest-m$r/ already has a manifest" >&2; exit 1; }
-  mount_fresh "$r"
+  log "row 10 run $r: first byte of a missing model"
+  has_manifest "ingest-m$r/" && die "ingest-m$r/ already has a manifest"
+  start_daemon "m$r" "ingest-m$r/"; wait_mounts
+  mnt=${MOUNTS[0]}
   snap "m$r-before"
   t0=$(ns_now)
-  dd if="$MNT/bench/big-model/model.safetensors" bs=4k count=1 of=/dev/null status=none
+  dd if="$mnt/$SHARD_REL" bs=4k count=1 of=/dev/null status=none
   t1=$(ns_now)
-  if has_manifest "ingest-m$r/"; then FIRST_MANIFEST+=(yes); else FIRST_MANIFEST+=(no); fi
+  if has_manifest "ingest-m$r/"; then rec "$r" first_manifest_already 1; else rec "$r" first_manifest_already 0; fi
   snap "m$r-first"
-  FIRST+=("$(secs "$t0" "$t1")")
-  FIRST_HUB+=($(( $(hub_bytes "m$r-first") - $(hub_bytes "m$r-before") )))
-  FIRST_CACHE+=("$(du -s --block-size=1 "$SCRATCH/cache-m$r" | cut -f1)")  # allocated, not apparent (sparse files)
-  # The ingest the open started: time until its manifest is in the store (bounded), from the dd's start.
-  committed=""
-  for _ in $(seq 6000); do has_manifest "ingest-m$r/" && { committed=1; break; }; alive "$DAEMON_PID" || break; sleep 0.1; done
-  t2=$(ns_now)
-  COMMIT_S+=("$([ -n "$committed" ] && secs "$t0" "$t2" || echo null)")
+  rec "$r" first_s "$(secs "$t0" "$t1")"
+  rec "$r" first_hub_bytes "$(hub_since "m$r-before" "m$r-first")"
+  rec "$r" first_cache_bytes "$(du -s --block-size=1 "$SCRATCH/cache-m$r" | cut -f1)"  # allocated (sparse files)
+  c=$(wait_manifest "ingest-m$r/" "$t0"); rec "$r" first_commit_s "$c"   # the ingest the open started
   if [ "$r" = 1 ]; then
-    got=$(sha256sum "$MNT/bench/big-model/model.safetensors" | cut -d' ' -f1)
-    [ "$got" = "$SHA" ] && VERIFIED+=(true) || { VERIFIED+=(false); echo "wrong bytes through the mount: $got" >&2; }
+    got=$(sha256sum "$mnt/$SHARD_REL" | cut -d' ' -f1)
+    [ "$got" = "$SHA" ] || die "wrong bytes through the mount: sha256 $got, expected $SHA"
   fi
   snap "m$r-end"
-  MOUNT_HUB+=($(( $(hub_bytes "m$r-end") - $(hub_bytes "m$r-before") )))
-  echo "   first byte ${FIRST[-1]} s, manifest at first byte: ${FIRST_MANIFEST[-1]}, Hub bytes by then ${FIRST_HUB[-1]}," \
-    "cache ${FIRST_CACHE[-1]} B; manifest after ${COMMIT_S[-1]} s; Hub bytes in this mount ${MOUNT_HUB[-1]}" >&2
-  unmount
+  rec "$r" first_mount_hub_bytes "$(hub_since "m$r-before" "m$r-end")"
+  log "   first byte $(secs "$t0" "$t1") s; Hub bytes in this mount $(hub_since "m$r-before" "m$r-end")"
+  unmount_all; rm -rf "$SCRATCH/cache-m$r"
+done
+
+# ---- row 11m: mount-driven ingest with 4 readers of the whole shard during it
+for r in $(seq "$RUNS"); do
+  log "row 11m run $r: 4 readers of the missing shard on a fresh mount"
+  start_daemon "r$r" "ingest-r$r/"; wait_mounts
+  mnt=${MOUNTS[0]} pid=${DAEMON_PIDS[0]}
+  snap "r$r-before"
+  c0=$(ticks "$pid"); t0=$(ns_now)
+  for k in 1 2 3 4; do
+    ( dd if="$mnt/$SHARD_REL" bs=1M status=none | sha256sum | cut -d' ' -f1 > "$SCRATCH/r$r-$k.sha" ) &
+    READER_PIDS+=($!)
+  done
+  wait_pids "$READ_BOUND" "${READER_PIDS[@]}"; READER_PIDS=()
+  rec "$r" readers4_read_s "$(secs "$t0" "$(ns_now)")"
+  c=$(wait_manifest "ingest-r$r/" "$t0"); rec "$r" readers4_commit_s "$c"
+  settle "$pid"
+  c1=$(ticks "$pid")
+  rec "$r" readers4_cpu_s "$(awk -v t=$(( c1 - c0 )) -v hz="$HZ" 'BEGIN { print t / hz }')"
+  rec "$r" readers4_rss_kib "$(hwm_kib "$pid")"
+  snap "r$r-after"
+  rec "$r" readers4_hub_bytes "$(hub_since "r$r-before" "r$r-after")"
+  ok=0
+  for k in 1 2 3 4; do [ "$(cat "$SCRATCH/r$r-$k.sha" 2>/dev/null)" = "$SHA" ] && ok=$(( ok + 1 )); done
+  rec "$r" readers4_sha_ok "$ok"
+  log "   Hub bytes $(hub_since "r$r-before" "r$r-after"), readers right $ok of 4"
+  unmount_all; rm -rf "$SCRATCH/cache-r$r"
+  (( ok == 4 )) || die "row 11m run $r: $(( 4 - ok )) of 4 readers got wrong bytes"
+done
+
+# ---- row 14n: N nodes, one new model, every node reading it at once
+# node_read MNT OUT: 4 KiB first (its seconds), then the whole shard and config.json (their sha256), one line each
+node_read() {
+  local t0 t1
+  t0=$(ns_now); dd if="$1/$SHARD_REL" bs=4k count=1 of=/dev/null status=none; t1=$(ns_now)
+  { secs "$t0" "$t1"; echo
+    dd if="$1/$SHARD_REL" bs=1M status=none | sha256sum | cut -d' ' -f1
+    sha256sum < "$1/bench/big-model/config.json" | cut -d' ' -f1; } > "$2"
+}
+for n in 2 4; do
+  for r in $(seq "$RUNS"); do
+    log "row 14n N=$n run $r: $n daemons, one missing model, one reader per node"
+    for i in $(seq "$n"); do start_daemon "n$n-r$r-$i" "ingest-n$n-r$r/"; done
+    wait_mounts
+    snap "n$n-r$r-before"
+    t0=$(ns_now)
+    for i in $(seq "$n"); do node_read "${MOUNTS[$(( i - 1 ))]}" "$SCRATCH/n$n-r$r-$i.out" & READER_PIDS+=($!); done
+    wait_pids "$READ_BOUND" "${READER_PIDS[@]}"; READER_PIDS=()
+    rec "$r" "nodes${n}_read_s" "$(secs "$t0" "$(ns_now)")"
+    c=$(wait_manifest "ingest-n$n-r$r/" "$t0"); rec "$r" "nodes${n}_commit_s" "$c"
+    snap "n$n-r$r-after"
+    rec "$r" "nodes${n}_hub_bytes" "$(hub_since "n$n-r$r-before" "n$n-r$r-after")"
+    ok=0 worst=0
+    for i in $(seq "$n"); do
+      f=$SCRATCH/n$n-r$r-$i.out
+      first=$(sed -n 1p "$f" 2>/dev/null); first=${first:-999}
+      rec "$r" "nodes${n}_first_s_node$i" "$first"
+      worst=$(awk -v a="$worst" -v b="$first" 'BEGIN { print (b > a) ? b : a }')
+      [ "$(sed -n 2p "$f" 2>/dev/null)" = "$SHA" ] && [ "$(sed -n 3p "$f" 2>/dev/null)" = "$CONFIG_SHA" ] && ok=$(( ok + 1 ))
+    done
+    rec "$r" "nodes${n}_first_worst_s" "$worst"
+    rec "$r" "nodes${n}_sha_ok" "$ok"
+    log "   Hub bytes $(hub_since "n$n-r$r-before" "n$n-r$r-after"), nodes right $ok of $n, worst first byte $worst s"
+    unmount_all
+    for i in $(seq "$n"); do rm -rf "$SCRATCH/cache-n$n-r$r-$i"; done
+    (( ok == n )) || die "row 14n N=$n run $r: $(( n - ok )) of $n nodes got wrong bytes"
+  done
 done
 LOAD_END=$(uptime)
+T_END=$(date +%s)
 
-OUT="$ROOT/bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ).json"
-for f in "$SCRATCH"/prefetch-*.log "$SCRATCH"/daemon-*.log; do
-  [ -s "$f" ] && { echo "--- $(basename "$f") (non-empty)" >&2; tail -n 20 "$f" >&2; }
-done
-python3 - "$RAW_JSON" "$OUT" "$CTL" <<PY
-import glob, json, os, statistics, sys
-raw = json.load(open(sys.argv[1])); ctl = sys.argv[3]
-def nums(s): return [float(x) for x in s.split()]
-def hub(name): return json.load(open(os.path.join(ctl, name + ".json")))
-logs = {os.path.basename(f): open(f).read().splitlines()[-20:] for f in sorted(glob.glob("$SCRATCH/*.log")) if os.path.getsize(f) > 0}
-ingest = nums("${INGEST[*]}"); first = nums("${FIRST[*]}")
-den = min(raw["raw_hub_mb_s"], raw["raw_store_mb_s"])
-out = {
-  "benchmark": "ingest", "shard_mib": $SIZE_MIB, "model_bytes": $MODEL_BYTES, "runs": $RUNS,
-  "kernel": os.uname().release, "cpus": os.cpu_count(),
-  "uptime_start": "$LOAD_START".strip(), "uptime_end": "$LOAD_END".strip(),
-  "raw_hub_mb_s": raw["raw_hub_mb_s"], "raw_store_mb_s": raw["raw_store_mb_s"], "pipe_mb_s": raw["pipe_mb_s"],
-  "row11_ingest_mb_s": ingest, "row11_ingest_s": nums("${INGEST_S[*]}"), "row11_hub_bytes": nums("${INGEST_HUB[*]}"),
-  "row11_median_mb_s": statistics.median(ingest), "row11_ratio": round(statistics.median(ingest) / den, 3),
-  "prefetch_already_stored_s": float("$PREFETCH_FIXED_S"),
-  "row10_first_byte_s": first, "row10_median_s": statistics.median(first),
-  "row10_manifest_at_first_byte": "${FIRST_MANIFEST[*]}".split(),
-  "row10_hub_bytes_at_first_byte": nums("${FIRST_HUB[*]}"), "row10_cache_bytes_at_first_byte": nums("${FIRST_CACHE[*]}"),
-  "row10_manifest_after_s": [None if x == "null" else float(x) for x in "${COMMIT_S[*]}".split()],
-  "row10_hub_bytes_whole_mount": nums("${MOUNT_HUB[*]}"),
-  "row10_sha256_through_mount_ok": "${VERIFIED[*]}" == "true",
-  "hub_requests_total": hub("m$RUNS-end"),
-  "nonempty_logs_tail": logs,
-  "raw": raw,
-}
-json.dump(out, open(sys.argv[2], "w"), indent=2)
-PY
-
-m() { median "$@"; }
-R11=$(m "${INGEST[@]}")
-DEN=$(python3 -c "import json; d=json.load(open('$OUT')); print(min(d['raw_hub_mb_s'], d['raw_store_mb_s']))")
-RAWH=$(python3 -c "import json; print(json.load(open('$OUT'))['raw_hub_mb_s'])")
-RAWS=$(python3 -c "import json; print(json.load(open('$OUT'))['raw_store_mb_s'])")
-PIPE=$(python3 -c "import json; print(json.load(open('$OUT'))['pipe_mb_s'])")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# ---- machine facts, report
+mkdir -p "$ROOT/bench/results"
+OUT=$ROOT/bench/results/ingest-$STARTED
+F_CPU=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) F_LOAD0=$LOAD_START F_LOAD1=$LOAD_END \
+  python3 - "$SCRATCH/facts.json" "$RAW_JSON" <<EOF
+import json, os, sys
+json.dump({
+  "started_utc": "$STARTED", "shard_mib": $SIZE_MIB, "model_bytes": $MODEL_BYTES, "runs": $RUNS,
+  "kernel": os.uname().release, "cores": os.cpu_count(), "cpu_model": os.environ["F_CPU"],
+  "memory_gib": round($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1048576, 1),
+  "uptime_start": os.environ["F_LOAD0"].strip(), "uptime_end": os.environ["F_LOAD1"].strip(),
+  "daemon_bin": "$HCPFS", "git_head": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "daemon_env": {"HCPMODELFS_INGEST_POLL_INTERVAL": "0.5", "HCPMODELFS_METRICS_LISTEN": "off",
+                 "HCPMODELFS_INGEST_FOLLOW_WAIT": "(default)"},
+  "sha256": "$SHA", "commit": "$COMMIT", "seconds": $(( T_END - T_START )),
+  "raw": json.load(open(sys.argv[2])),
+}, open(sys.argv[1], "w"), indent=1)
+EOF
+python3 "$HERE/report.py" "$SAMPLES" "$SCRATCH/facts.json" "$OUT.json" "$OUT.md"
 echo
-echo "Ingest, one ${SIZE_MIB} MiB LFS shard + config.json, fake Hub (127.0.0.1/127.0.0.2) -> Ceph RGW, medians of $RUNS, MB/s = 10^6 B/s"
-echo
-echo "| row | what | measured (median of $RUNS) | runs | denominator | ratio | target |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-echo "| RAW_HUB | ranged GET 8 MiB x 8, fake Hub -> memory | $RAWH MB/s | | | | |"
-echo "| RAW_STORE | multipart 8 MiB x 8, memory -> RGW | $RAWS MB/s | | | | |"
-echo "| (info) | pipe: Hub range -> store part, 8 MiB x 8, no cache/hash | $PIPE MB/s | | min(RAW) $DEN | $(ratio "$PIPE" "$DEN") | |"
-echo "| 11 | hcpmodelfs prefetch (wall, incl. process start) | $R11 MB/s | ${INGEST[*]} | min(RAW) $DEN MB/s | $(ratio "$R11" "$DEN") | >= 0.8 |"
-echo "| (info) | prefetch of a model already stored (fixed cost) | $PREFETCH_FIXED_S s | | | | |"
-echo "| 10 | first 4 KiB of a missing model, fresh mount (incl. lookup) | $(m "${FIRST[@]}") s | ${FIRST[*]} | | | <= 2 s |"
-echo "| 10 | manifest in the store at that moment | ${FIRST_MANIFEST[*]} | | | | no |"
-echo "| 10 | Hub bytes fetched by then | $(m "${FIRST_HUB[@]}") B | ${FIRST_HUB[*]} | model $MODEL_BYTES B | | << model |"
-echo "| (info) | mount: dd start -> manifest in store | $(m "${COMMIT_S[@]}") s | ${COMMIT_S[*]} | | | |"
-echo "| (info) | Hub bytes per mount (ingest + reader) | $(m "${MOUNT_HUB[@]}") B | ${MOUNT_HUB[*]} | model $MODEL_BYTES B | | = model |"
-echo
-echo "load: start: $LOAD_START"
-echo "      end:   $LOAD_END"
-echo "results: $OUT"
+echo "results: $OUT.json, $OUT.md ($(( T_END - T_START )) s)"

@@ -229,7 +229,8 @@ static void CheckBytes(FakeContent content, long offset, ReadOnlySpan<byte> got)
     }
 }
 
-// Requests the fake Hub has seen so far and the body bytes the CDN was asked for (ranges; whole files count as such).
+// Requests the fake Hub has seen so far, the bytes the CDN was asked for (ranges) and the file bytes it sent
+// (FileBytesSent: resolve and CDN bodies, a body cut short counted in full; what the rows count).
 static JsonObject HubStats(FakeHubServer server)
 {
     var requests = server.Requests;
@@ -258,6 +259,7 @@ static JsonObject HubStats(FakeHubServer server)
         ["api_requests"] = requests.Count(r => !r.OnCdn),
         ["cdn_requests"] = cdnRequests,
         ["cdn_range_bytes"] = cdnBytes,
+        ["file_bytes"] = server.FileBytesSent,
         ["failed_requests"] = failed,
     };
 }
