@@ -366,10 +366,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
                 var held = keeper.Token;
                 IngestLog.Started(_logger, Name, Commit, _files.Length, TotalBytes, lease.Sequence);
                 await AbortAbandonedUploadsAsync(held);
-                await Parallel.ForEachAsync(
-                    _files,
-                    new ParallelOptions { MaxDegreeOfParallelism = _options.FilesInFlight, CancellationToken = held },
-                    async (file, ct) => await StoreFileAsync(file, ct));
+                await StoreFilesAsync(held);
 
                 _phase = IngestPhase.Committing;
                 var manifest = new Manifest
@@ -416,6 +413,31 @@ public sealed class IngestJob : IBlockSource, IDisposable
         {
             await _store.AbortMultipartAsync(upload.Key, upload.UploadId, ct);
             IngestLog.AbortedStaleUpload(_logger, Name, upload.Key);
+        }
+    }
+
+    /// <summary>
+    /// Small files side by side (one request each); big files one after another, each with all the part slots, so
+    /// each completes as early as it can: readers here and on following nodes read a finished file from the store, and
+    /// a follower waits for one file at a time, not for all of them to finish together at the end.
+    /// </summary>
+    private async Task StoreFilesAsync(CancellationToken held)
+    {
+        var onePart = MultipartWriter.PartSizeFor(0, _cache.BlockSize);
+        var small = Parallel.ForEachAsync(
+            _files.Where(f => f.Size <= onePart),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.FilesInFlight, CancellationToken = held },
+            async (file, ct) => await StoreFileAsync(file, ct));
+        try
+        {
+            foreach (var file in _files.Where(f => f.Size > onePart))
+            {
+                await StoreFileAsync(file, held);
+            }
+        }
+        finally
+        {
+            await small;
         }
     }
 

@@ -30,7 +30,7 @@ public sealed record IngestOptions
     /// <summary>Block-sized parts fetched and uploaded at once, over all files of a model.</summary>
     public int PartsInFlight { get; init; } = 8;
 
-    /// <summary>Files worked on at once (small files are one request each, so several run side by side).</summary>
+    /// <summary>Small files (one request each) worked on at once; big files go one after another with all the part slots.</summary>
     public int FilesInFlight { get; init; } = 4;
 
     /// <summary>Back-off after a failed attempt (store refusing writes, Hub down): doubles up to <see cref="MaxRetryDelay"/>.</summary>
