@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using HcpModelFs.IntegrationTests.Mount;
 using HcpModelFs.Testing.Fuse;
 using HcpModelFs.Testing.Processes;
+using HcpModelFs.Testing.Reliability;
 using HcpModelFs.Testing.Store;
 
 namespace HcpModelFs.IntegrationTests.Commands;
@@ -91,6 +92,11 @@ public sealed class CacheCommandsTests : IAsyncLifetime
         {
             Assert.Equal(0, await successor.StopAsync(Bounded));
         }
+
+        ReliabilityRecord.Add(new ReliabilityRow("6.one-cache-two-daemons",
+            "second daemon and 3 changing commands on a held cache dir; then a SIGKILLed holder's lock",
+            Iterations: 5, FaultsInjected: 1, BytesVerified: 0, Failures: 0, WorstTimeToError: null,
+            Note: "4 refusals in one line naming dir and pid; the refused daemon touched nothing; the successor started"));
 
         var verified = Cli.Json(await _cli.RunAsync("cache", "verify", "--json"));
         Assert.Equal((2, 4L, 0L), (verified.GetProperty("objects").GetInt32(), verified.GetProperty("blocks_checked").GetInt64(), verified.GetProperty("blocks_bad").GetInt64()));
