@@ -25,6 +25,10 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
     private readonly ILogger _logger;
     private readonly bool _ownsClient;
 
+    // Over TLS the channel already protects the body, so uploads skip the SHA-256 of every byte that payload signing
+    // costs (UNSIGNED-PAYLOAD, as the AWS SDKs for Java and Go do over HTTPS by default); over plain HTTP it stays.
+    private readonly bool _unsignedPayload;
+
     public S3ObjectStore(IAmazonS3 client, string bucket, string name, ILogger<S3ObjectStore>? logger = null,
         bool ownsClient = false, StoreCapabilities? capabilities = null)
     {
@@ -35,6 +39,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
         Name = name;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _ownsClient = ownsClient;
+        _unsignedPayload = client.Config.ServiceURL is not { Length: > 0 } url || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         Capabilities = capabilities ?? StoreCapabilities.Undetected;
     }
 
@@ -309,6 +314,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
                 InputStream = stream,
                 PartSize = content.Length,
                 UseChunkEncoding = false,
+                DisablePayloadSigning = _unsignedPayload,
             }, cancellationToken);
             return new PartETag(partNumber, r.ETag, content.Length);
         }
@@ -530,6 +536,7 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
                 InputStream = stream,
                 AutoCloseStream = false,
                 UseChunkEncoding = false,
+                DisablePayloadSigning = _unsignedPayload,
                 IfNoneMatch = ifNoneMatch ? "*" : null,
             }, cancellationToken);
             return r.ETag;

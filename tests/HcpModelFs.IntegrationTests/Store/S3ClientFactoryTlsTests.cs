@@ -24,6 +24,7 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("hcpmodelfs-tls-").FullName;
     private readonly X509Certificate2 _ca = TestCertificates.CreateCa("HcpModelFs Test CA");
     private readonly X509Certificate2 _otherCa = TestCertificates.CreateCa("Another CA");
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<string> PayloadHashes = new();
     private WebApplication? _app;
     private WebApplication? _wrongNameApp;
     private Uri? _endpoint;
@@ -52,6 +53,19 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
         _ca.Dispose();
         _otherCa.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Uploads_over_tls_skip_payload_signing()
+    {
+        using var store = Store(_endpoint!, Bundle(_ca), verify: true);
+        PayloadHashes.Clear();
+
+        var part = await store.UploadPartAsync("k", "upload-1", 1, new byte[64 << 10], CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(64 << 10, part.Size);
+        // TLS protects the body: no SHA-256 of every uploaded byte (plain HTTP keeps the signed payload hash).
+        Assert.Equal(["UNSIGNED-PAYLOAD"], PayloadHashes.ToArray());
     }
 
     [Fact]
@@ -124,6 +138,15 @@ public sealed class S3ClientFactoryTlsTests : IAsyncLifetime, IDisposable
         var app = builder.Build();
         app.Run(ctx =>
         {
+            if (HttpMethods.IsPut(ctx.Request.Method))
+            {
+                // A part upload: remember how its payload was signed, answer like S3.
+                PayloadHashes.Enqueue(ctx.Request.Headers["x-amz-content-sha256"].ToString());
+                ctx.Response.Headers.ETag = "\"0123456789abcdef0123456789abcdef\"";
+                ctx.Response.StatusCode = StatusCodes.Status200OK;
+                return Task.CompletedTask;
+            }
+
             ctx.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         });
