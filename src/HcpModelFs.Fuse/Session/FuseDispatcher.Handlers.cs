@@ -100,12 +100,12 @@ public sealed partial class FuseDispatcher
             return;
         }
 
-        var buffer = _pool.Rent(FuseOutHeader.Size + size);
+        // The payload alone (the header goes out beside it, one writev): a 1 MiB READ takes a 1 MiB buffer, not 2.
+        var buffer = _pool.Rent(size);
         try
         {
-            // The filesystem writes straight into the reply buffer, after the space kept for the header.
             var result = await _fileSystem.ReadAsync(
-                state.Node, new FileHandle(input.Fh), (long)input.Offset, buffer.AsMemory(FuseOutHeader.Size, size), state.Context, ct);
+                state.Node, new FileHandle(input.Fh), (long)input.Offset, buffer.AsMemory(0, size), state.Context, ct);
             if (!result.IsSuccess)
             {
                 ReplyError(state, result.Error);
@@ -118,7 +118,7 @@ public sealed partial class FuseDispatcher
                 throw new InvalidOperationException($"ReadAsync returned {count} bytes for a {size}-byte request.");
             }
 
-            SendWithHeader(state, buffer.AsSpan(0, FuseOutHeader.Size + count));
+            SendWithPayload(state, buffer.AsSpan(0, count));
         }
         finally
         {

@@ -210,10 +210,17 @@ public sealed class MixedReadersSoakTests(RgwFixture rgw) : IAsyncLifetime
         Assert.True(errors.IsEmpty, $"{errors.Count} reader errors beyond the injected faults:\n{string.Join('\n', errors.Take(10))}");
         Assert.True(faults > 0, "no fault fired: the soak ran clean");
         Assert.All(counts.Values, c => Assert.True(c > 0));
-        // Flat: no leak of descriptors or threads, memory within a loose bound of the start (a soak, not a benchmark).
+        // Flat: no leak of descriptors or threads. Memory warms up (pools, the resident blocks) in the first minutes and
+        // must then stay level: from a third of the run to its end RSS may grow by at most 10 % (or 32 MiB), and never
+        // reach the 512 MiB the Kubernetes overlays allow. (Before the FUSE and HTTP buffers left ArrayPool.Shared, 10
+        // minutes went 208 -> ~480 MiB at the third and 735 MiB at the end: this fails that build.)
         Assert.True(end.OpenFds <= start.OpenFds + 32, $"open fds grew from {start.OpenFds} to {end.OpenFds}");
         Assert.True(end.Threads <= start.Threads + 32, $"threads grew from {start.Threads} to {end.Threads}");
-        Assert.True(end.RssBytes <= (start.RssBytes * 2) + (256L << 20), $"RSS grew from {Mib(start.RssBytes)} to {Mib(end.RssBytes)} MiB");
+        var third = samples.First(s => s.At >= duration / 3);
+        var allowed = third.RssBytes + Math.Max(32L << 20, third.RssBytes / 10);
+        Assert.True(end.RssBytes <= allowed,
+            $"RSS kept growing after warm-up: {Mib(third.RssBytes)} MiB at {third.At.TotalSeconds:F0} s, {Mib(end.RssBytes)} MiB at the end (allowed {Mib(allowed)})");
+        Assert.True(samples.Max(s => s.RssBytes) <= 512L << 20, $"RSS reached {Mib(samples.Max(s => s.RssBytes))} MiB (the overlays' limit is 512 MiB)");
         ReliabilityRecord.Add(new ReliabilityRow("10.soak", "mixed readers (dd, mmap, find, pread, HTTP) with store faults, cache smaller than the model",
             counts.Values.Sum(), faults, bytes, 0, null,
             string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:F0} s; RSS {Mib(start.RssBytes)}->{Mib(end.RssBytes)} MiB, fds {start.OpenFds}->{end.OpenFds}, threads {start.Threads}->{end.Threads}; {Path.GetFileName(outFile)}")));
