@@ -11,10 +11,12 @@ namespace HcpModelFs.Core.Import;
 /// </summary>
 public static class ImportCommitId
 {
-    public static string For(IEnumerable<SourceFile> files)
+    /// <param name="kind">The source's kind ("import", "upload"): the same listing from two kinds of source is two commits.</param>
+    /// <param name="files">The listing.</param>
+    public static string For(string kind, IEnumerable<SourceFile> files)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var text = "import\n" + string.Join('\n', files.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Path}\0{f.Size}\0{f.ETag.Trim('"')}")));
+        var text = kind + "\n" + string.Join('\n', files.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Path}\0{f.Size}\0{f.ETag.Trim('"')}")));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..40];
     }
 }

@@ -38,4 +38,7 @@ public sealed class SourceChangedException : ImportFailedException
 
     public static SourceChangedException For(string url, Exception? cause = null) =>
         new($"{url} changed during the import (its ETag no longer matches the listing); nothing was committed, re-run to import the new version", cause);
+
+    public static SourceChangedException ForFile(string path, Exception? cause = null) =>
+        new($"{path} changed during the upload (size or modification time); nothing was committed, re-run to upload the new version", cause);
 }

@@ -60,6 +60,34 @@ internal sealed class ImportReceipts(IObjectStore store, StoreLayout layout, str
     public async Task WriteAsync(ManifestFile file, CancellationToken cancellationToken) =>
         await store.CreateExclusiveAsync(DonePrefix + file.Path, JsonSerializer.SerializeToUtf8Bytes(file, ImportJsonContext.Default.ManifestFile), cancellationToken);
 
+    /// <summary>
+    /// Once the manifest is in, the receipts have done their job: removed, best effort (a store that refuses deletes,
+    /// HCP under retention, keeps them; they sit in the revision's meta folder, and `rm` removes them with it).
+    /// </summary>
+    public async Task ClearAsync(CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        try
+        {
+            await foreach (var entry in store.ListAsync(Root, null, cancellationToken))
+            {
+                if (!entry.IsPrefix)
+                {
+                    keys.Add(entry.Key);
+                }
+            }
+
+            foreach (var key in keys)
+            {
+                await store.DeleteAsync(key, cancellationToken);
+            }
+        }
+        catch (StoreException)
+        {
+            // Leftover receipts of a committed revision are harmless.
+        }
+    }
+
     /// <summary>Multipart uploads an interrupted run left under the revision (one import of a model at a time).</summary>
     public async Task<int> AbortLeftoverUploadsAsync(CancellationToken cancellationToken)
     {

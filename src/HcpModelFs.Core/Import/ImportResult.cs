@@ -1,3 +1,5 @@
+using HcpModelFs.Core.Catalog;
+
 namespace HcpModelFs.Core.Import;
 
 /// <summary>
@@ -13,4 +15,8 @@ public sealed record ImportResult(
     long CopiedBytes,
     int ResumedFiles,
     bool AlreadyImported,
-    bool RangedReads);
+    bool RangedReads)
+{
+    /// <summary>The manifest committed (or found committed).</summary>
+    public required Manifest Manifest { get; init; }
+}

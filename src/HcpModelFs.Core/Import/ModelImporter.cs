@@ -32,7 +32,7 @@ public sealed class ModelImporter
     }
 
     /// <summary>Lists the source and derives the commit id; fails before anything is written when there is nothing to import.</summary>
-    public static async Task<ImportPlan> PlanAsync(ImportSource source, string org, string model, ImportOptions options, CancellationToken cancellationToken)
+    public static async Task<ImportPlan> PlanAsync(ModelSource source, string org, string model, ImportOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,10 +41,10 @@ public sealed class ModelImporter
             throw new ArgumentException($"'{org}/{model}' is not a valid model name.", nameof(model));
         }
 
-        var files = await SourceListing.ListAsync(source, options.Include, cancellationToken);
+        var files = await source.ListAsync(options.Include, cancellationToken);
         return files.Count == 0
-            ? throw new ImportFailedException($"no objects to import under {source.Url}")
-            : new ImportPlan(source, org, model, ImportCommitId.For(files), files, options);
+            ? throw new ImportFailedException($"no files to {source.Kind} under {source.Url}")
+            : new ImportPlan(source, org, model, ImportCommitId.For(source.Kind, files), files, options);
     }
 
     /// <summary>Runs <paramref name="plan"/>; <paramref name="progress"/> gets each file's bytes as they are copied (or found complete).</summary>
@@ -59,7 +59,7 @@ public sealed class ModelImporter
         {
             await PointRefsAsync(publisher, done, options.Revision, cancellationToken);
             progress?.Report(total);
-            return new ImportResult(org, model, commit, done.Files.Count, total, 0, done.Files.Count, AlreadyImported: true, RangedReads: true);
+            return new ImportResult(org, model, commit, done.Files.Count, total, 0, done.Files.Count, AlreadyImported: true, RangedReads: true) { Manifest = done };
         }
 
         await StoreCapabilityCheck.EnsureDetectedAsync(_destination, _layout, cancellationToken);
@@ -71,13 +71,7 @@ public sealed class ModelImporter
         }
 
         var finished = await receipts.LoadAsync(cancellationToken);
-        var ranged = await RangeProbe.SupportsRangesAsync(source, files, _logger, cancellationToken);
-        var streams = source.Store as IObjectStreamReader;
-        if (!ranged && streams is null)
-        {
-            throw new ImportFailedException($"{source.Url} refuses ranged reads and its store has no streamed reads");
-        }
-
+        var reader = await source.OpenAsync(files, options, _logger, cancellationToken);
         using var buffers = new PartBuffers(options.Parallelism, options.PartSize);
         var copier = new FileCopier(_destination, buffers, options.PartSize, options.BlockSize, progress);
         var entries = new ManifestFile[files.Count];
@@ -97,7 +91,7 @@ public sealed class ModelImporter
                 return;
             }
 
-            entries[i] = await CopyOrDigestAsync(copier, source, streams, ranged, options, file, key, ct);
+            entries[i] = await CopyOrDigestAsync(copier, reader, file, key, ct);
             await receipts.WriteAsync(entries[i], ct);
         });
         await FirstFailureAsync(loop, cancellationToken);
@@ -113,17 +107,17 @@ public sealed class ModelImporter
             Commit = commit,
             Revision = options.Revision,
             IngestedAt = _time.GetUtcNow(),
-            Source = "import",
+            Source = source.Kind,
             Files = entries,
         };
         await publisher.CommitAsync(manifest, refName: null, moveRef: true, cancellationToken);
         await PointRefsAsync(publisher, manifest, options.Revision, cancellationToken);
+        await receipts.ClearAsync(cancellationToken);
         ImportLog.Committed(_logger, org, model, commit, files.Count, total, copier.CopiedBytes);
-        return new ImportResult(org, model, commit, files.Count, total, copier.CopiedBytes, resumed, AlreadyImported: false, ranged);
+        return new ImportResult(org, model, commit, files.Count, total, copier.CopiedBytes, resumed, AlreadyImported: false, reader.Ranged) { Manifest = manifest };
     }
 
-    private async Task<ManifestFile> CopyOrDigestAsync(FileCopier copier, ImportSource source, IObjectStreamReader? streams, bool ranged,
-        ImportOptions options, SourceFile file, string key, CancellationToken cancellationToken)
+    private async Task<ManifestFile> CopyOrDigestAsync(FileCopier copier, SourceReader reader, SourceFile file, string key, CancellationToken cancellationToken)
     {
         if (await _destination.HeadAsync(key, cancellationToken) is { } existing)
         {
@@ -140,10 +134,7 @@ public sealed class ModelImporter
             }
         }
 
-        var url = source.UrlOf(file.Key);
-        using IPartSource parts = ranged
-            ? new RangedPartSource(source.Store, file.Key, file.ETag, url)
-            : new StreamedPartSource(streams!, file, url, options.StreamPartTimeout);
+        using var parts = reader.Open(file);
         return await copier.CopyAsync(file, parts, key, cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using HcpModelFs.Commands.Cli;
 using HcpModelFs.Configuration;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Import;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Hosting;
 using HcpModelFs.Store;
@@ -61,7 +62,7 @@ internal static class UploadCommand
         try
         {
             var publisher = new ModelPublisher(store, new StoreLayout(settings.Store.Prefix), loggerFactory.CreateLogger<ModelPublisher>());
-            var total = 2 * Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            var total = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
             var manifest = await ByteProgress.RunAsync(output, text, total, (done, all) => UploadLog.Progress(logger, text, done, all),
                 progress => publisher.PublishAsync(org, model, directory, revision, progress, stop.Token));
             var result = new UploadResult(text, manifest.Commit, manifest.Files.Count, manifest.Files.Sum(f => f.Size));
@@ -83,6 +84,10 @@ internal static class UploadCommand
         catch (StoreException ex)
         {
             return output.Fail($"object store error ({ex.Kind}): {ex.Message}; nothing is visible until the manifest is written, a re-run resumes");
+        }
+        catch (ImportFailedException ex)
+        {
+            return output.Fail(ex.Message); // a file changed while it was read, or the folder is empty
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
