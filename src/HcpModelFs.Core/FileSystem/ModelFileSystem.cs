@@ -92,8 +92,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             return Errno.ENOENT;
         }
 
-        // Names inside a revision are in memory; the root and an organisation may ask the store (or the Hub).
-        using var bound = node.Kind is FsNodeKind.Root or FsNodeKind.Organization ? _options.RequestLimit.Start(cancellationToken) : RequestLimit.None.Start(cancellationToken);
+        using var bound = BoundFor(node.Kind, cancellationToken);
         try
         {
             var result = node.Kind switch
@@ -271,7 +270,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             return Errno.ENOENT;
         }
 
-        using var bound = n.Kind is FsNodeKind.Root or FsNodeKind.Organization ? _options.RequestLimit.Start(cancellationToken) : RequestLimit.None.Start(cancellationToken);
+        using var bound = BoundFor(n.Kind, cancellationToken);
         try
         {
             switch (n.Kind)
@@ -508,6 +507,10 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 
         return errno;
     }
+
+    /// <summary>Names inside a revision are in memory; the root and an organisation may ask the store (or the Hub), so only they get the request limit.</summary>
+    private RequestLimit.Bound BoundFor(FsNodeKind kind, CancellationToken cancellationToken) =>
+        (kind is FsNodeKind.Root or FsNodeKind.Organization ? _options.RequestLimit : RequestLimit.None).Start(cancellationToken);
 
     /// <summary>
     /// A request that waited its whole limit: EIO, not ETIMEDOUT — a reader (cat, safetensors, torch.load) treats both

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Threading;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -148,12 +149,10 @@ public sealed class ModelImporter
         {
             await loop;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Cause(loop) is not null)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && TaskFailures.FirstCause([loop]) is { } cause)
         {
-            ExceptionDispatchInfo.Throw(Cause(loop)!);
+            ExceptionDispatchInfo.Throw(cause);
         }
-
-        static Exception? Cause(Task task) => task.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException);
     }
 
     private async Task<bool> IsFinalAsync(string key, ManifestFile receipt, SourceFile file, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
+using HcpModelFs.Core.Threading;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.Ingest;
@@ -77,26 +78,13 @@ internal sealed class MultipartWriter(IObjectStore store, SemaphoreSlim partSlot
             }
 
             // The loop sees the cancellation a failed part caused: report the part's failure, not the cancellation.
-            if (ex is OperationCanceledException && !ct.IsCancellationRequested && FirstFailure(running) is { } cause)
+            if (ex is OperationCanceledException && !ct.IsCancellationRequested && TaskFailures.FirstCause(running) is { } cause)
             {
                 ExceptionDispatchInfo.Throw(cause);
             }
 
             throw;
         }
-    }
-
-    private static Exception? FirstFailure(List<Task> parts)
-    {
-        foreach (var part in parts)
-        {
-            if (part.Exception?.InnerException is { } e and not OperationCanceledException)
-            {
-                return e;
-            }
-        }
-
-        return null;
     }
 
     private async Task PartAsync(IngestFileState file, string uploadId, int index, long partSize, PartReader read, InOrderHasher? hasher, PartETag[] parts, CancellationTokenSource failed)
