@@ -24,14 +24,16 @@ COPY src/HcpModelFs.Fuse/HcpModelFs.Fuse.csproj src/HcpModelFs.Fuse/
 COPY src/HcpModelFs.Http/HcpModelFs.Http.csproj src/HcpModelFs.Http/
 COPY src/HcpModelFs.Hub/HcpModelFs.Hub.csproj src/HcpModelFs.Hub/
 COPY src/HcpModelFs.Store/HcpModelFs.Store.csproj src/HcpModelFs.Store/
-RUN dotnet restore src/HcpModelFs/HcpModelFs.csproj -r linux-x64
+RUN dotnet restore src/HcpModelFs/HcpModelFs.csproj -r linux-x64 -p:SelfContained=true
 COPY src/ src/
-# As scripts/install.sh: a publish for linux-x64 is ReadyToRun (HcpModelFs.csproj), so no JIT on the read path.
-RUN dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release -r linux-x64 --self-contained false --no-restore \
+# As scripts/install.sh: self-contained, one composite ReadyToRun image of app and framework (HcpModelFs.csproj), so
+# no JIT on the read path or at the first request.
+RUN dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release -r linux-x64 --self-contained true --no-restore \
     -o /opt/hcpmodelfs -nologo
 
-# --- runtime: the ASP.NET Core runtime (the Hub endpoint and /metrics run on Kestrel) ---
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# --- runtime: only the native dependencies; the publish carries the runtime, ASP.NET Core (Kestrel: the Hub endpoint
+# and /metrics) included ---
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0
 # fuse3: fusermount3, for the preStop/ExecStopPost-style unmount of a dead mount (`fusermount3 -u -z /models`);
 # curl: the HEALTHCHECK below.
 RUN apt-get update \

@@ -15,8 +15,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "The .NET 10 SDK is required to build the daemon (or use the container image, see Dockerfile)." >&2
   exit 1
 fi
-# ReadyToRun for this machine's runtime (see HcpModelFs.csproj): the JIT is a third of a cold read's CPU otherwise.
-dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release -r linux-x64 --self-contained false -o /opt/hcpmodelfs -nologo -v q
+# Self-contained, one composite ReadyToRun image of app and framework (see HcpModelFs.csproj): no JIT on the read path
+# or at the first request. Needs no .NET runtime on the host once published.
+dotnet publish src/HcpModelFs/HcpModelFs.csproj -c Release -r linux-x64 --self-contained true -o /opt/hcpmodelfs -nologo -v q
 ln -sf /opt/hcpmodelfs/hcpmodelfs /usr/local/bin/hcpmodelfs
 install -m 0644 systemd/hcpmodelfs.service /etc/systemd/system/hcpmodelfs.service
 [ -f /etc/default/hcpmodelfs ] || install -m 0600 systemd/hcpmodelfs.env.example /etc/default/hcpmodelfs

@@ -145,7 +145,7 @@ if [ -n "$BIN_FROM_ENV" ]; then
 else
   log "publishing hcpmodelfs (ReadyToRun) into the scratch dir"
   # --artifacts-path keeps the RID-specific obj/ out of the tree, so `dotnet build HcpModelFs.sln` is unaffected.
-  dotnet publish "$ROOT/src/HcpModelFs/HcpModelFs.csproj" -c Release -r linux-x64 --self-contained false \
+  dotnet publish "$ROOT/src/HcpModelFs/HcpModelFs.csproj" -c Release -r linux-x64 --self-contained true \
     -p:PublishReadyToRun=true --artifacts-path "$SCRATCH/artifacts" -o "$SCRATCH/publish" -nologo -v q >&2
   HCPFS=$SCRATCH/publish/hcpmodelfs
 fi

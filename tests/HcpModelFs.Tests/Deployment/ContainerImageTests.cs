@@ -34,7 +34,9 @@ public sealed class ContainerImageTests
     [Fact]
     public void Runtime_image_has_kestrel_fuse_tools_and_a_healthcheck_on_healthz()
     {
-        Assert.StartsWith("\nFROM mcr.microsoft.com/dotnet/aspnet:", RuntimeStage, StringComparison.Ordinal);
+        // The publish is self-contained (its own runtime, Kestrel included): the image needs the native dependencies only.
+        Assert.Contains("--self-contained true", Dockerfile, StringComparison.Ordinal);
+        Assert.StartsWith("\nFROM mcr.microsoft.com/dotnet/runtime-deps:", RuntimeStage, StringComparison.Ordinal);
         var install = RuntimeStage.Split("apt-get install", 2)[1].Split("&&", 2)[0];
         Assert.Contains("fuse3", install, StringComparison.Ordinal);   // fusermount3, for the preStop/ExecStopPost fallback
         Assert.Contains("curl", install, StringComparison.Ordinal);    // the HEALTHCHECK
