@@ -60,6 +60,7 @@ chmod 0666 /dev/fuse
 
 # Real npm clients and validators, pinned in tests/node/package-lock.json: @huggingface/hub (the fake Hub's fidelity,
 # our endpoint) and kubernetes-models + yaml (schema validation of the rendered deploy/kubernetes overlays).
-if [ -f tests/node/package-lock.json ]; then
+# Skipped when node_modules already matches the lock file (npm writes node_modules/.package-lock.json on install).
+if [ -f tests/node/package-lock.json ] && ! [ tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then
   npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi

@@ -13,6 +13,8 @@ SIZE_MIB=${1:-1024}
 ROUNDS=${2:-3}
 RESET_P=${RESET_P:-0.05} SLOWDOWN_P=${SLOWDOWN_P:-0.05} RETRY_AFTER=${RETRY_AFTER:-0}
 [ "$(id -u)" -eq 0 ] || { echo "bench/faults: run as root (mounts)" >&2; exit 1; }
+# A fresh machine: Ceph RGW, fuse3, attr, node (idempotent; a second run only checks).
+"$ROOT/scripts/install-test-deps.sh" >&2
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/hcpfs-faults-XXXXXX")
 MNT=$SCRATCH/mnt; mkdir -p "$MNT"

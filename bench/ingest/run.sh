@@ -26,6 +26,8 @@ SIZE_MIB=${1:-1024}
 RUNS=${2:-3}
 [[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,21p' "$0" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (mounts)" >&2; exit 1; }
+# A fresh machine: Ceph RGW, fuse3, attr, node (idempotent; a second run only checks).
+"$ROOT/scripts/install-test-deps.sh" >&2
 STARTED=$(date -u +%Y%m%dT%H%M%SZ)
 T_START=$(date +%s)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C

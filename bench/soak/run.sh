@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-600}"
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "usage: bench/soak/run.sh [SECONDS]" >&2; exit 2; }
+# A fresh machine: Ceph RGW, fuse3, attr, node (idempotent; a second run only checks).
+scripts/install-test-deps.sh >&2
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export HCPMODELFS_SOAK_SECONDS="$seconds"
 mkdir -p bench/results

@@ -104,7 +104,9 @@ public sealed class IngestMountTests : IAsyncLifetime
         watch.Stop();
         Assert.True(head.ExitCode == 0, head.ToString());
         Assert.Equal(Sha256(shard.Content.ToArray().AsSpan(0, 4096)), head.StandardOutput[..64]);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"first byte took {watch.Elapsed}");
+        // The block alone takes ~1 s at the throttle and the whole shard ~8.4 s: under 4 s means only the block was
+        // waited for, with room for a loaded CI machine (the 2 s target itself is bench/ingest row 10's, 0.49 s there).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"first byte took {watch.Elapsed}");
         using var store = _rgw.CreateStore();
         Assert.Null(await store.HeadAsync(ManifestKey, CancellationToken.None));
 
