@@ -32,17 +32,24 @@ public sealed class ModelPublisher
     public Task<Manifest> PublishAsync(string org, string model, string directory, string revision, CancellationToken cancellationToken) =>
         PublishAsync(org, model, directory, revision, null, cancellationToken);
 
+    /// <summary>As above, reporting bytes done to <paramref name="progress"/> (the total is the folder's size).</summary>
+    public async Task<Manifest> PublishAsync(string org, string model, string directory, string revision, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        await PublishAsync(await PlanAsync(org, model, directory, revision, cancellationToken), progress, cancellationToken);
+
+    /// <summary>An upload's plan: the folder listed once (<see cref="ImportPlan.TotalBytes"/> is its size), the commit id derived from it.</summary>
+    public static Task<ImportPlan> PlanAsync(string org, string model, string directory, string revision, CancellationToken cancellationToken) =>
+        ModelImporter.PlanAsync(new FolderSource(directory), org, model, new ImportOptions { Revision = revision }, cancellationToken);
+
     /// <summary>
-    /// As above, reporting bytes done to <paramref name="progress"/> as each part is uploaded (or each file is found
-    /// already uploaded): the total is the folder's size. The folder is read once (<see cref="FolderSource"/>): every
-    /// part is hashed and uploaded from the same buffer, several at once; an interrupted upload resumes.
+    /// Runs <paramref name="plan"/>, reporting bytes done to <paramref name="progress"/> as each part is uploaded (or each
+    /// file is found already uploaded). The folder is read once (<see cref="FolderSource"/>): every part is hashed and
+    /// uploaded from the same buffer, several at once; an interrupted upload resumes.
     /// </summary>
-    public async Task<Manifest> PublishAsync(string org, string model, string directory, string revision, IProgress<long>? progress, CancellationToken cancellationToken)
+    public async Task<Manifest> PublishAsync(ImportPlan plan, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var importer = new ModelImporter(_store, _layout, null, _time);
-        var plan = await ModelImporter.PlanAsync(new FolderSource(directory), org, model, new ImportOptions { Revision = revision }, cancellationToken);
-        var result = await importer.ImportAsync(plan, progress, cancellationToken);
-        CoreLog.Published(_logger, org, model, result.Commit, result.Files, result.Bytes);
+        ArgumentNullException.ThrowIfNull(plan);
+        var result = await new ModelImporter(_store, _layout, null, _time).ImportAsync(plan, progress, cancellationToken);
+        CoreLog.Published(_logger, result.Org, result.Model, result.Commit, result.Files, result.Bytes);
         return result.Manifest;
     }
 

@@ -62,9 +62,9 @@ internal static class UploadCommand
         try
         {
             var publisher = new ModelPublisher(store, new StoreLayout(settings.Store.Prefix), loggerFactory.CreateLogger<ModelPublisher>());
-            var total = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            var manifest = await ByteProgress.RunAsync(output, text, total, (done, all) => UploadLog.Progress(logger, text, done, all),
-                progress => publisher.PublishAsync(org, model, directory, revision, progress, stop.Token));
+            var plan = await ModelPublisher.PlanAsync(org, model, directory, revision, stop.Token);
+            var manifest = await ByteProgress.RunAsync(output, text, plan.TotalBytes, (done, all) => UploadLog.Progress(logger, text, done, all),
+                progress => publisher.PublishAsync(plan, progress, stop.Token));
             var result = new UploadResult(text, manifest.Commit, manifest.Files.Count, manifest.Files.Sum(f => f.Size));
             if (output.IsJson)
             {
