@@ -13,6 +13,7 @@
 // Memory: per object only two bitmaps and the CRC arrays; one pooled block-sized buffer per fetch in flight. The hit
 // path takes the ledger lock for the lease and preads into the caller's buffer without allocating.
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,6 +24,7 @@ namespace HcpModelFs.Core.Cache;
 public sealed class DiskBlockCache : IBlockCache
 {
     private const int MaxBlockSize = 1024 * 1024 * 1024;
+    private const string NoRoomForFiles = "the disk has no room for the object's cache files";
 
     private readonly ILogger _logger;
     private readonly CacheDirectory _files;
@@ -127,15 +129,10 @@ public sealed class DiskBlockCache : IBlockCache
         var handedOff = false;
         try
         {
-            CachedObject data;
-            try
-            {
-                data = EnsureLoaded(entry);
-            }
-            catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
+            if (!TryEnsureLoaded(entry, out var data))
             {
                 // Not even room for the object's files: read straight from the source, as the cache would have.
-                _logger.ServedUncached(id.Key, offset / _blockSize, ex.Message);
+                _logger.ServedUncached(id.Key, offset / _blockSize, NoRoomForFiles);
                 return ReadUncachedAsync(id, offset, destination[..length], source, cancellationToken);
             }
 
@@ -184,7 +181,11 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            var data = EnsureLoaded(entry);
+            if (!TryEnsureLoaded(entry, out var data))
+            {
+                return false; // No room for the object's files: ReadAsync serves it uncached.
+            }
+
             var last = (offset + length - 1) / _blockSize;
             for (var block = offset / _blockSize; block <= last; block++)
             {
@@ -240,7 +241,7 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            return EnsureLoaded(entry).Present.FirstClear(fromBlock, toBlock);
+            return TryEnsureLoaded(entry, out var data) ? data.Present.FirstClear(fromBlock, toBlock) : NothingCached(fromBlock, toBlock);
         }
         finally
         {
@@ -256,7 +257,11 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            var data = EnsureLoaded(entry);
+            if (!TryEnsureLoaded(entry, out var data))
+            {
+                return NothingCached(fromBlock, toBlock);
+            }
+
             var unverified = data.Verified.FirstClear(fromBlock, toBlock);
             var missing = data.Present.FirstClear(fromBlock, unverified < 0 ? toBlock : unverified);
             return missing >= 0 ? missing : unverified;
@@ -293,14 +298,9 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            var data = EnsureLoaded(entry);
-            path = data.DataPath;
-            return data.IsCompleteAndVerified;
-        }
-        catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
-        {
-            path = string.Empty;
-            return false; // No room for the object's files: it is read through the daemon, uncached.
+            // No room for the object's files: it is read through the daemon, uncached.
+            path = TryEnsureLoaded(entry, out var data) ? data.DataPath : string.Empty;
+            return data?.IsCompleteAndVerified ?? false;
         }
         finally
         {
@@ -466,6 +466,27 @@ public sealed class DiskBlockCache : IBlockCache
         ThrowIfDisposed();
         return _ledger.Acquire(id);
     }
+
+    /// <summary>
+    /// <see cref="EnsureLoaded"/>, or false when the disk has no room for the object's files (ENOSPC, EDQUOT while creating
+    /// its sidecar): then nothing of it is cached, and readers are served from the source, uncached, instead of failing.
+    /// </summary>
+    private bool TryEnsureLoaded(CacheEntry entry, [NotNullWhen(true)] out CachedObject? data)
+    {
+        try
+        {
+            data = EnsureLoaded(entry);
+            return true;
+        }
+        catch (IOException ex) when (BlockNotCachedException.IsNoSpace(ex))
+        {
+            data = null;
+            return false;
+        }
+    }
+
+    /// <summary>The first block of [from, to) when no block of the object could be cached; -1 for an empty range.</summary>
+    private static long NothingCached(long fromBlock, long toBlock) => fromBlock < toBlock ? fromBlock : -1;
 
     /// <summary>The entry's open object, reading its sidecar on first use.</summary>
     private CachedObject EnsureLoaded(CacheEntry entry)
