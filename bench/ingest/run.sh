@@ -63,6 +63,7 @@ stop_readers() { local p; for p in "${READER_PIDS[@]}"; do stop_pid "$p" 10; don
 cleanup() {
   local rc=$? p
   set +e
+  link_uncap
   if [ -n "$PREFETCH_PID" ]; then  # /usr/bin/time's child first: TERM to time would leave it running
     for p in $(children "$PREFETCH_PID"); do stop_pid "$p" 30; done
     stop_pid "$PREFETCH_PID" 10; PREFETCH_PID=""
@@ -90,6 +91,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "bench/ingest: FAILED: $*" >&2; exit 1; }
+# Row 11L's Hub link: an HTB class on lo for the packets the fake Hub's CDN (127.0.0.2) sends, capped at LINK_MBIT;
+# every other loopback packet (RGW, the Hub API) is unclassified and passes unshaped. Removed on every exit path.
+LINK_MBIT=${INGEST_HUB_LINK_MBIT:-800}
+LINK_SET=0
+link_cap() {
+  tc qdisc show dev lo | grep -q '^qdisc noqueue' || die "lo has a qdisc already ($(tc qdisc show dev lo | head -n 1)): not ours, left alone; INGEST_HUB_LINK_MBIT=0 skips row 11L"
+  tc qdisc add dev lo root handle 1: htb
+  LINK_SET=1
+  tc class add dev lo parent 1: classid 1:20 htb rate "${LINK_MBIT}mbit" ceil "${LINK_MBIT}mbit" burst 4mb cburst 4mb
+  tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip src 127.0.0.2/32 flowid 1:20
+}
+link_uncap() { [ "$LINK_SET" = 1 ] || return 0; tc qdisc del dev lo root 2>/dev/null || true; LINK_SET=0; }
 log() { echo "[$(date -u +%T)] $*" >&2; }
 
 # wait_file <seconds> <file> [pid that must stay alive]
@@ -136,6 +149,7 @@ wait_manifest() { # wait_manifest <prefix> <t0 ns> [seconds=600]: seconds from t
 }
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime in clock ticks
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }  # every core, not idle/iowait
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 # settle PID: waits (bounded, 30 s) until the process stops using CPU, so the ingest's tail (lease release) counts.
 settle() { local last="" t; for _ in $(seq 100); do t=$(ticks "$1"); [ "$t" = "$last" ] && return 0; last=$t; sleep 0.3; done; }
@@ -208,27 +222,37 @@ unmount_all() { # stop_daemons, and fail if a mount outlived its daemon
   return 0
 }
 
+# run_prefetch NAME PREFIX: one `hcpmodelfs prefetch` of the model (fresh prefix and cache) under GNU time; records
+# NAME_s, NAME_mb_s, NAME_hub_bytes, NAME_cpu_s (the process), NAME_machine_cpu_s (every core, /proc/stat), NAME_rss_kib
+run_prefetch() {
+  local name=$1 prefix=$2 rc t0 t1 b0 b1 s user sys maxrss
+  snap "$name-$r-before"
+  b0=$(busy_ticks)
+  ( cd "$SCRATCH" && HCP_PREFIX="$prefix" MODEL_CACHE_DIR="$SCRATCH/cache-$name-$r" \
+      exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/$name-$r.time" "$HCPFS" prefetch bench/big-model ) \
+    > "$SCRATCH/logs/$name-$r.out" 2> "$SCRATCH/logs/$name-$r.log" &
+  PREFETCH_PID=$!
+  t0=$(ns_now); rc=0; wait "$PREFETCH_PID" || rc=$?; t1=$(ns_now); PREFETCH_PID=""
+  b1=$(busy_ticks)
+  [ "$rc" = 0 ] || { cat "$SCRATCH/logs/$name-$r.log" >&2; die "prefetch exited $rc"; }
+  has_manifest "$prefix" || die "prefetch exited 0 but there is no manifest"
+  snap "$name-$r-after"
+  read -r _ user sys maxrss < "$SCRATCH/$name-$r.time"
+  s=$(secs "$t0" "$t1")
+  rec "$r" "${name}_s" "$s"
+  rec "$r" "${name}_mb_s" "$(awk -v b="$MODEL_BYTES" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
+  rec "$r" "${name}_hub_bytes" "$(hub_since "$name-$r-before" "$name-$r-after")"
+  rec "$r" "${name}_cpu_s" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
+  rec "$r" "${name}_machine_cpu_s" "$(awk -v a="$b0" -v b="$b1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+  rec "$r" "${name}_rss_kib" "$maxrss"
+  log "   $s s, Hub bytes $(hub_since "$name-$r-before" "$name-$r-after"), CPU ${user}+${sys} s, machine $(( (b1 - b0) / HZ )) CPU-s, max RSS $maxrss KiB"
+  rm -rf "$SCRATCH/cache-$name-$r"
+}
+
 # ---- row 11: prefetch, fresh prefix and cache each run, under GNU time
 for r in $(seq "$RUNS"); do
   log "row 11 run $r: hcpmodelfs prefetch"
-  snap "p$r-before"
-  ( cd "$SCRATCH" && HCP_PREFIX="ingest-p$r/" MODEL_CACHE_DIR="$SCRATCH/cache-p$r" \
-      exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/prefetch-$r.time" "$HCPFS" prefetch bench/big-model ) \
-    > "$SCRATCH/logs/prefetch-$r.out" 2> "$SCRATCH/logs/prefetch-$r.log" &
-  PREFETCH_PID=$!
-  t0=$(ns_now); rc=0; wait "$PREFETCH_PID" || rc=$?; t1=$(ns_now); PREFETCH_PID=""
-  [ "$rc" = 0 ] || { cat "$SCRATCH/logs/prefetch-$r.log" >&2; die "prefetch exited $rc"; }
-  has_manifest "ingest-p$r/" || die "prefetch exited 0 but there is no manifest"
-  snap "p$r-after"
-  read -r _ user sys maxrss < "$SCRATCH/prefetch-$r.time"
-  s=$(secs "$t0" "$t1")
-  rec "$r" prefetch_s "$s"
-  rec "$r" prefetch_mb_s "$(awk -v b="$MODEL_BYTES" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
-  rec "$r" prefetch_hub_bytes "$(hub_since "p$r-before" "p$r-after")"
-  rec "$r" prefetch_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
-  rec "$r" prefetch_rss_kib "$maxrss"
-  log "   $s s, Hub bytes $(hub_since "p$r-before" "p$r-after"), CPU ${user}+${sys} s, max RSS $maxrss KiB"
-  rm -rf "$SCRATCH/cache-p$r"
+  run_prefetch prefetch "ingest-p$r/"
 done
 # Fixed cost of one prefetch process (start-up, store probe, resolve) on a model that is already stored.
 t0=$(ns_now)
@@ -239,6 +263,20 @@ rec 0 prefetch_stored_s "$(secs "$t0" "$(ns_now)")"
 read -r _ user sys _ < "$SCRATCH/prefetch-stored.time"
 rec 0 prefetch_stored_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
 rm -rf "$SCRATCH/cache-p1"
+
+# ---- row 11L: the same prefetch with the Hub link capped (tc), the regime of a real node: the Hub is far away and the
+# link, not the machine's CPU, is the slower side. RAW_HUB is measured again under the same cap, each run just before.
+if [ "$LINK_MBIT" != 0 ]; then
+  command -v tc >/dev/null || die "tc (iproute2) is needed for row 11L; INGEST_HUB_LINK_MBIT=0 skips it"
+  link_cap
+  for r in $(seq "$RUNS"); do
+    log "row 11L run $r: RAW_HUB and prefetch, Hub link capped at $LINK_MBIT Mbit/s"
+    touch "$CTL/rawhub-L$r"; wait_file 900 "$CTL/L$r.json" "$TOOL_PID"
+    rec "$r" rawhub_l_mb_s "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['mb_s'])" "$CTL/L$r.json")"
+    run_prefetch prefetch_l "ingest-l$r/"
+  done
+  link_uncap
+fi
 
 # ---- row 10: fresh mount, model missing from the store, first 4 KiB of the shard
 for r in $(seq "$RUNS"); do
@@ -349,7 +387,7 @@ json.dump({
   "daemon_bin": "$HCPFS", "git_head": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "daemon_env": {"HCPMODELFS_INGEST_POLL_INTERVAL": "0.5", "HCPMODELFS_METRICS_LISTEN": "off",
                  "HCPMODELFS_INGEST_FOLLOW_WAIT": "(default)"},
-  "sha256": "$SHA", "commit": "$COMMIT", "seconds": $(( T_END - T_START )),
+  "sha256": "$SHA", "commit": "$COMMIT", "seconds": $(( T_END - T_START )), "hub_link_mbit": $LINK_MBIT,
   "raw": json.load(open(sys.argv[2])),
 }, open(sys.argv[1], "w"), indent=1)
 EOF

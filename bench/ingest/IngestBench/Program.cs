@@ -71,40 +71,44 @@ var commit = (await hub.ResolveRevisionAsync(repo, "HEAD", ct)).CommitSha;
 
 var source = new byte[ChunkSize];
 content.Fill(0, source);
-var rows = new List<(string Name, string Key, double[] Values)>();
+var rows = new List<(string Name, string Key, double[] Values, double[] MachineCpu)>();
 
 // RAW_HUB: whole shard, 8 MiB ranges, 8 in flight, into per-worker buffers; the first 8 bytes of each range checked.
 var rawHub = new double[runs];
+var rawHubCpu = new double[runs];
 for (var r = 0; r < runs; r++)
 {
-    var seconds = await ForEachChunkAsync(size, async (offset, buffer) =>
-    {
-        await hub.ReadRangeAsync(repo, commit, ShardPath, offset, buffer, ct);
-        CheckBytes(content, offset, buffer.Span);
-    });
-    rawHub[r] = size / seconds / 1e6;
-    await Console.Error.WriteLineAsync($"RAW_HUB run {r + 1}: {rawHub[r]:F0} MB/s");
+    (rawHub[r], rawHubCpu[r]) = await RawHubOnceAsync();
+    await Console.Error.WriteLineAsync($"RAW_HUB run {r + 1}: {rawHub[r]:F0} MB/s, machine {rawHubCpu[r]:F2} CPU-s/GiB");
 }
 
-rows.Add(($"raw Hub download: ranged GET 8 MiB, {InFlight} in flight, fake Hub CDN -> memory", "raw_hub", rawHub));
+rows.Add(($"raw Hub download: ranged GET 8 MiB, {InFlight} in flight, fake Hub CDN -> memory", "raw_hub", rawHub, rawHubCpu));
 
-// RAW_STORE: one multipart upload of the same size per run, 8 MiB parts from one buffer, deleted afterwards.
+// RAW_STORE: one multipart upload of the same size per run, 8 MiB parts from one buffer, deleted afterwards. One untimed
+// upload first: a fresh bluestore OSD allocates as it is first written (the first run measured about half the others).
+await MultipartAsync(store, "ingest-bench/warm-up.bin", size, (index, _) =>
+    ValueTask.FromResult(source.AsMemory(0, (int)Math.Min(ChunkSize, size - (index * ChunkSize)))));
 var rawStore = new double[runs];
+var rawStoreCpu = new double[runs];
 for (var r = 0; r < runs; r++)
 {
     var key = $"ingest-bench/raw-store-{r}.bin";
+    var cpu = MachineCpu.Now();
     rawStore[r] = await MultipartAsync(store, key, size, (index, _) =>
         ValueTask.FromResult(source.AsMemory(0, (int)Math.Min(ChunkSize, size - (index * ChunkSize)))));
-    await Console.Error.WriteLineAsync($"RAW_STORE run {r + 1}: {rawStore[r]:F0} MB/s");
+    rawStoreCpu[r] = cpu.BusySecondsSince() / ((double)size / (1L << 30));
+    await Console.Error.WriteLineAsync($"RAW_STORE run {r + 1}: {rawStore[r]:F0} MB/s, machine {rawStoreCpu[r]:F2} CPU-s/GiB");
 }
 
-rows.Add(($"raw store upload: multipart, 8 MiB parts, {InFlight} in flight, memory -> RGW", "raw_store", rawStore));
+rows.Add(($"raw store upload: multipart, 8 MiB parts, {InFlight} in flight, memory -> RGW", "raw_store", rawStore, rawStoreCpu));
 
 // PIPE: each 8 MiB range read from the Hub and uploaded as that part; the plain pipe without cache or verification.
 var pipe = new double[runs];
+var pipeCpu = new double[runs];
 for (var r = 0; r < runs; r++)
 {
     var key = $"ingest-bench/pipe-{r}.bin";
+    var cpu = MachineCpu.Now();
     pipe[r] = await MultipartAsync(store, key, size, async (index, buffer) =>
     {
         var offset = index * ChunkSize;
@@ -112,10 +116,11 @@ for (var r = 0; r < runs; r++)
         await hub.ReadRangeAsync(repo, commit, ShardPath, offset, part, ct);
         return part;
     });
-    await Console.Error.WriteLineAsync($"PIPE run {r + 1}: {pipe[r]:F0} MB/s");
+    pipeCpu[r] = cpu.BusySecondsSince() / ((double)size / (1L << 30));
+    await Console.Error.WriteLineAsync($"PIPE run {r + 1}: {pipe[r]:F0} MB/s, machine {pipeCpu[r]:F2} CPU-s/GiB");
 }
 
-rows.Add(($"pipe: Hub range -> store part, 8 MiB, {InFlight} in flight (no cache, no hash)", "pipe", pipe));
+rows.Add(($"pipe: Hub range -> store part, 8 MiB, {InFlight} in flight (no cache, no hash)", "pipe", pipe, pipeCpu));
 
 var results = new JsonObject
 {
@@ -139,10 +144,11 @@ table.AppendLine();
 table.AppendLine("| what | median MB/s | runs |");
 table.AppendLine("| --- | ---: | --- |");
 var json = new JsonArray();
-foreach (var (name, key, values) in rows)
+foreach (var (name, key, values, machineCpu) in rows)
 {
     var median = Median(values);
     results[key + "_mb_s"] = Math.Round(median, 1);
+    results[key + "_machine_cpu_s_per_gib"] = Math.Round(Median(machineCpu), 2);
     table.AppendLine(CultureInfo.InvariantCulture,
         $"| {name} | {median:F0} | {string.Join(" / ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))} |");
     json.Add(new JsonObject { ["name"] = name, ["median_mb_s"] = Math.Round(median, 1), ["runs_mb_s"] = new JsonArray(values.Select(v => (JsonNode)Math.Round(v, 1)).ToArray()) });
@@ -170,11 +176,33 @@ while (!ct.IsCancellationRequested && !File.Exists(stopFile) && (watchPid is nul
         File.Delete(request);
     }
 
+    // rawhub-NAME: one more RAW_HUB pass now (bench/ingest's link-capped row measures its denominator under the cap).
+    foreach (var request in Directory.GetFiles(ctlDir, "rawhub-*"))
+    {
+        var name = Path.GetFileName(request)["rawhub-".Length..];
+        File.Delete(request);
+        var (mbps, cpu) = await RawHubOnceAsync();
+        await WriteAtomicAsync(Path.Combine(ctlDir, name + ".json"),
+            new JsonObject { ["mb_s"] = Math.Round(mbps, 1), ["machine_cpu_s_per_gib"] = Math.Round(cpu, 2) }.ToJsonString());
+    }
+
     await Task.Delay(100, CancellationToken.None);
 }
 
 await Console.Error.WriteLineAsync(ct.IsCancellationRequested ? $"IngestBench: --max-seconds {maxSeconds} passed, stopping the Hub" : "IngestBench: stopping the Hub");
 return 0;
+
+// One RAW_HUB pass: MB/s and the machine's busy CPU-seconds per GiB (the fake Hub serving included: it is in this process).
+async Task<(double MbPerSecond, double MachineCpuPerGib)> RawHubOnceAsync()
+{
+    var cpu = MachineCpu.Now();
+    var seconds = await ForEachChunkAsync(size, async (offset, buffer) =>
+    {
+        await hub.ReadRangeAsync(repo, commit, ShardPath, offset, buffer, ct);
+        CheckBytes(content, offset, buffer.Span);
+    });
+    return (size / seconds / 1e6, cpu.BusySecondsSince() / ((double)size / (1L << 30)));
+}
 
 // Runs work(offset, buffer) over every chunk of `total` bytes with InFlight workers; returns the elapsed seconds.
 async Task<double> ForEachChunkAsync(long total, Func<long, Memory<byte>, Task> work)

@@ -311,8 +311,9 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
                 Key = key,
                 UploadId = uploadId,
                 PartNumber = partNumber,
+                // No PartSize: with one the SDK wraps the stream in a PartialWrapperStream and the body is copied
+                // through an 80 KB buffer on its way to the socket; a MemoryStream alone is written from its buffer.
                 InputStream = stream,
-                PartSize = content.Length,
                 UseChunkEncoding = false,
                 DisablePayloadSigning = _unsignedPayload,
             }, cancellationToken);
