@@ -1,6 +1,7 @@
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Naming;
 using HcpModelFs.Hub;
+using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 
 namespace HcpModelFs.Core.Ingest;
@@ -23,9 +24,13 @@ public sealed class HubFallbackCatalog : IModelCatalog, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CachedLookups _cache;
+    private readonly IObjectStore? _writeTarget;
 
-    public HubFallbackCatalog(IModelCatalog store, IModelHub hub, HubPolicy policy, StoreLayout layout, CatalogOptions options, ILogger<HubFallbackCatalog> logger, TimeProvider? time = null)
+    // writeTarget: the store an ingest would write to. Its capability probe is started as soon as a model is missing
+    // from it, so the probe's round trips overlap the Hub lookup instead of preceding the ingest's first write.
+    public HubFallbackCatalog(IModelCatalog store, IModelHub hub, HubPolicy policy, StoreLayout layout, CatalogOptions options, ILogger<HubFallbackCatalog> logger, TimeProvider? time = null, IObjectStore? writeTarget = null)
     {
+        _writeTarget = writeTarget;
         _store = store;
         _hub = hub;
         _policy = policy;
@@ -56,6 +61,11 @@ public sealed class HubFallbackCatalog : IModelCatalog, IDisposable
             (revision is not null && !ModelName.IsValidRevision(revision)) || !_policy.Allows(org, model))
         {
             return stored;
+        }
+
+        if (_writeTarget is not null)
+        {
+            StoreCapabilityCheck.Start(_writeTarget, _layout);
         }
 
         var answer = await _cache.GetAsync($"{org}/{model}@{revision}", ct => LookUpAsync(org, model, revision, ct), cancellationToken);

@@ -425,74 +425,17 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
         var id = Guid.NewGuid().ToString("N");
         var probe = $"{scratchPrefix}capability-probe-{id}";
         var probeMultipart = probe + "-multipart";
-        ReadOnlyMemory<byte> one = "1"u8.ToArray();
-        await PutCoreAsync(probe, one, false, "PROBE", cancellationToken);
 
-        ExclusiveCreateMode mode;
-        var overwrite = true;
-        try
-        {
-            await PutCoreAsync(probe, one, true, "PROBE", cancellationToken);
-            mode = ExclusiveCreateMode.None;
-        }
-        catch (StoreException e) when (e.Kind == StoreErrorKind.PreconditionFailed)
-        {
-            mode = ExclusiveCreateMode.IfNoneMatch;
-        }
-        catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
-        {
-            mode = ExclusiveCreateMode.ConflictOnExisting;
-            overwrite = false;
-        }
+        // The two probes use different keys: side by side, they cost the round trips of the longer one (it comes
+        // before an ingest's first write).
+        var puts = ProbePutsAsync(probe, cancellationToken);
+        var uploads = ProbeMultipartAsync(probeMultipart, cancellationToken);
+        await Task.WhenAll(puts, uploads);
+        var (mode, overwrite) = await puts;
+        var (multipart, emptyETag) = await uploads;
 
-        if (mode == ExclusiveCreateMode.IfNoneMatch)
-        {
-            try
-            {
-                await PutCoreAsync(probe, one, false, "PROBE", cancellationToken);
-            }
-            catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
-            {
-                overwrite = false;
-            }
-        }
-
-        var emptyETag = false;
-        var multipart = true;
-        string? uploadId = null;
-        try
-        {
-            uploadId = await CreateMultipartAsync(probeMultipart, cancellationToken);
-            var part = await UploadPartAsync(probeMultipart, uploadId, 1, one, cancellationToken);
-            var etag = await CompleteCoreAsync(probeMultipart, uploadId, [part], cancellationToken);
-            emptyETag = string.IsNullOrEmpty(etag?.Trim('"'));
-        }
-        catch (StoreException e) when (e.Kind is StoreErrorKind.NotSupported or StoreErrorKind.AccessDenied
-            or StoreErrorKind.InvalidRequest)
-        {
-            // HCP: multipart can be disabled per namespace.
-            multipart = false;
-            if (uploadId is not null)
-            {
-                await AbortMultipartAsync(probeMultipart, uploadId, CancellationToken.None);
-            }
-        }
-
-        var deleteAllowed = true;
-        foreach (var key in multipart ? new[] { probe, probeMultipart } : [probe])
-        {
-            try
-            {
-                await DeleteAsync(key, cancellationToken);
-            }
-            catch (StoreException e) when (e.Kind is StoreErrorKind.AccessDenied or StoreErrorKind.InvalidRequest
-                or StoreErrorKind.NotSupported or StoreErrorKind.AlreadyExists)
-            {
-                LogMessages.ProbeCleanupFailed(_logger, key, e.Kind);
-                deleteAllowed = false;
-            }
-        }
-
+        var deletes = await Task.WhenAll((multipart ? new[] { probe, probeMultipart } : [probe]).Select(key => ProbeDeleteAsync(key, cancellationToken)));
+        var deleteAllowed = deletes.All(allowed => allowed);
         Capabilities = new StoreCapabilities(mode, overwrite, emptyETag, deleteAllowed, multipart);
         LogMessages.CapabilitiesDetected(_logger, Name, mode, overwrite, multipart, emptyETag, deleteAllowed);
         if (!Capabilities.SupportsLeases)
@@ -501,6 +444,75 @@ public sealed class S3ObjectStore : IObjectStore, IObjectStreamReader, IDisposab
         }
 
         return Capabilities;
+    }
+
+    /// <summary>A second PUT with <c>If-None-Match: *</c> (412 honoured, 409 HCP-style, 200 neither), then a plain overwrite.</summary>
+    private async Task<(ExclusiveCreateMode Mode, bool Overwrite)> ProbePutsAsync(string probe, CancellationToken cancellationToken)
+    {
+        ReadOnlyMemory<byte> one = "1"u8.ToArray();
+        await PutCoreAsync(probe, one, false, "PROBE", cancellationToken);
+        try
+        {
+            await PutCoreAsync(probe, one, true, "PROBE", cancellationToken);
+            return (ExclusiveCreateMode.None, true);
+        }
+        catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
+        {
+            return (ExclusiveCreateMode.ConflictOnExisting, false);
+        }
+        catch (StoreException e) when (e.Kind == StoreErrorKind.PreconditionFailed)
+        {
+            // Honoured; whether a plain PUT may still overwrite is a separate setting (HCP namespaces).
+        }
+
+        try
+        {
+            await PutCoreAsync(probe, one, false, "PROBE", cancellationToken);
+            return (ExclusiveCreateMode.IfNoneMatch, true);
+        }
+        catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
+        {
+            return (ExclusiveCreateMode.IfNoneMatch, false);
+        }
+    }
+
+    /// <summary>A one-part multipart upload: refused (HCP can disable multipart per namespace), or is its ETag empty?</summary>
+    private async Task<(bool Supported, bool EmptyETag)> ProbeMultipartAsync(string probe, CancellationToken cancellationToken)
+    {
+        string? uploadId = null;
+        try
+        {
+            uploadId = await CreateMultipartAsync(probe, cancellationToken);
+            var part = await UploadPartAsync(probe, uploadId, 1, "1"u8.ToArray(), cancellationToken);
+            var etag = await CompleteCoreAsync(probe, uploadId, [part], cancellationToken);
+            return (true, string.IsNullOrEmpty(etag?.Trim('"')));
+        }
+        catch (StoreException e) when (e.Kind is StoreErrorKind.NotSupported or StoreErrorKind.AccessDenied
+            or StoreErrorKind.InvalidRequest)
+        {
+            if (uploadId is not null)
+            {
+                await AbortMultipartAsync(probe, uploadId, CancellationToken.None);
+            }
+
+            return (false, false);
+        }
+    }
+
+    /// <summary>Deletes a probe key; false where retention (or a policy) forbids deletes.</summary>
+    private async Task<bool> ProbeDeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeleteAsync(key, cancellationToken);
+            return true;
+        }
+        catch (StoreException e) when (e.Kind is StoreErrorKind.AccessDenied or StoreErrorKind.InvalidRequest
+            or StoreErrorKind.NotSupported or StoreErrorKind.AlreadyExists)
+        {
+            LogMessages.ProbeCleanupFailed(_logger, key, e.Kind);
+            return false;
+        }
     }
 
     private async Task<string?> CompleteCoreAsync(

@@ -57,7 +57,7 @@ internal sealed class ModelServices : IDisposable
         if (settings.HubPolicy.Enabled)
         {
             _hub = new HttpModelHub(settings.Hub, loggerFactory.CreateLogger<HttpModelHub>());
-            _hubCatalog = new HubFallbackCatalog(_storeCatalog, _hub, settings.HubPolicy, Layout, catalogOptions, loggerFactory.CreateLogger<HubFallbackCatalog>());
+            _hubCatalog = new HubFallbackCatalog(_storeCatalog, _hub, settings.HubPolicy, Layout, catalogOptions, loggerFactory.CreateLogger<HubFallbackCatalog>(), writeTarget: Store);
             Catalog = _hubCatalog;
             Ingest = new IngestCoordinator(Store, _hub, Cache, Layout, new IngestOptions
             {
