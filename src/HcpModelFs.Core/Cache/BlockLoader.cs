@@ -186,6 +186,10 @@ internal sealed class BlockLoader(
                 _logger.ServedUncached(entry.Id!.Key, block, ex.Message);
                 throw new BlockNotCachedException(bytes.Span.ToArray(), ex);
             }
+            finally
+            {
+                _ledger.Written(bytes.Length);
+            }
 
             lock (_ledger.SyncRoot)
             {

@@ -25,6 +25,10 @@ internal sealed class CacheLedger
     private readonly ILogger _logger;
     private readonly CacheCounters _counters;
     private long _totalBytes;
+
+    // Bytes reserved for blocks whose write has not finished: the file system's free space does not show them yet,
+    // so concurrent fetches that each sampled it would otherwise all fit "the last block" under the floor.
+    private long _writing;
     private long _useSequence;
     private bool _overLimitLogged;
 
@@ -141,7 +145,7 @@ internal sealed class CacheLedger
         long bytesNow;
         lock (_lock)
         {
-            var freeAfter = free - length;
+            var freeAfter = free - _writing - length;
             while (IsOverLimitLocked(length, freeAfter))
             {
                 var victim = FindVictimLocked(requester);
@@ -171,6 +175,7 @@ internal sealed class CacheLedger
             else
             {
                 _totalBytes += length;
+                _writing += length;
             }
 
             bytesNow = _totalBytes;
@@ -187,6 +192,15 @@ internal sealed class CacheLedger
         }
 
         return evicted is not null;
+    }
+
+    /// <summary>The write of a reserved block has finished (or failed): the file system's free space now tells.</summary>
+    public void Written(int length)
+    {
+        lock (_lock)
+        {
+            _writing -= length;
+        }
     }
 
     /// <summary>Gives back a reservation whose block was not committed.</summary>
