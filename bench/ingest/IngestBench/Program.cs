@@ -86,17 +86,15 @@ rows.Add(($"raw Hub download: ranged GET 8 MiB, {InFlight} in flight, fake Hub C
 
 // RAW_STORE: one multipart upload of the same size per run, 8 MiB parts from one buffer, deleted afterwards. One untimed
 // upload first: a fresh bluestore OSD allocates as it is first written (the first run measured about half the others).
-await MultipartAsync(store, "ingest-bench/warm-up.bin", size, (index, _) =>
-    ValueTask.FromResult(source.AsMemory(0, (int)Math.Min(ChunkSize, size - (index * ChunkSize)))));
+await MultipartAsync(store, "ingest-bench/warm-up.bin", size, FromSource);
 var rawStore = new double[runs];
 var rawStoreCpu = new double[runs];
 for (var r = 0; r < runs; r++)
 {
     var key = $"ingest-bench/raw-store-{r}.bin";
     var cpu = MachineCpu.Now();
-    rawStore[r] = await MultipartAsync(store, key, size, (index, _) =>
-        ValueTask.FromResult(source.AsMemory(0, (int)Math.Min(ChunkSize, size - (index * ChunkSize)))));
-    rawStoreCpu[r] = cpu.BusySecondsSince() / ((double)size / (1L << 30));
+    rawStore[r] = await MultipartAsync(store, key, size, FromSource);
+    rawStoreCpu[r] = PerGib(cpu.BusySecondsSince());
     await Console.Error.WriteLineAsync($"RAW_STORE run {r + 1}: {rawStore[r]:F0} MB/s, machine {rawStoreCpu[r]:F2} CPU-s/GiB");
 }
 
@@ -116,7 +114,7 @@ for (var r = 0; r < runs; r++)
         await hub.ReadRangeAsync(repo, commit, ShardPath, offset, part, ct);
         return part;
     });
-    pipeCpu[r] = cpu.BusySecondsSince() / ((double)size / (1L << 30));
+    pipeCpu[r] = PerGib(cpu.BusySecondsSince());
     await Console.Error.WriteLineAsync($"PIPE run {r + 1}: {pipe[r]:F0} MB/s, machine {pipeCpu[r]:F2} CPU-s/GiB");
 }
 
@@ -201,8 +199,15 @@ async Task<(double MbPerSecond, double MachineCpuPerGib)> RawHubOnceAsync()
         await hub.ReadRangeAsync(repo, commit, ShardPath, offset, buffer, ct);
         CheckBytes(content, offset, buffer.Span);
     });
-    return (size / seconds / 1e6, cpu.BusySecondsSince() / ((double)size / (1L << 30)));
+    return (size / seconds / 1e6, PerGib(cpu.BusySecondsSince()));
 }
+
+// CPU-seconds spent on the shard -> CPU-seconds per GiB.
+double PerGib(double cpuSeconds) => cpuSeconds / ((double)size / (1L << 30));
+
+// RAW_STORE's parts: every part from the one generated buffer (no Hub, no copy).
+ValueTask<Memory<byte>> FromSource(long index, Memory<byte> _) =>
+    ValueTask.FromResult(source.AsMemory(0, (int)Math.Min(ChunkSize, size - (index * ChunkSize))));
 
 // Runs work(offset, buffer) over every chunk of `total` bytes with InFlight workers; returns the elapsed seconds.
 async Task<double> ForEachChunkAsync(long total, Func<long, Memory<byte>, Task> work)

@@ -298,9 +298,14 @@ public sealed class DiskBlockCache : IBlockCache
         var entry = Acquire(id);
         try
         {
-            // No room for the object's files: it is read through the daemon, uncached.
-            path = TryEnsureLoaded(entry, out var data) ? data.DataPath : string.Empty;
-            return data?.IsCompleteAndVerified ?? false;
+            if (!TryEnsureLoaded(entry, out var data))
+            {
+                path = string.Empty;
+                return false; // No room for the object's files: it is read through the daemon, uncached.
+            }
+
+            path = data.DataPath;
+            return data.IsCompleteAndVerified;
         }
         finally
         {
