@@ -5,6 +5,9 @@
 #   row 11    = `hcpmodelfs prefetch bench/big-model` (fresh prefix and cache per run) under /usr/bin/time: model bytes /
 #               wall seconds, ratio to min(RAW_HUB, RAW_STORE) >= 0.8; Hub bytes / model (<= 1.01); the process's
 #               CPU s/GiB (utime + stime) and peak RSS (<= 512 MiB)
+#   row 11L   = row 11 with the Hub link capped (tc: an HTB class on lo for packets from the CDN address, INGEST_HUB_LINK_MBIT,
+#               default 800; 0 skips it), against RAW_HUB_L = RAW_HUB under the same cap, measured before each run
+#   every prefetch and raw also records the machine's busy CPU-seconds (all cores, /proc/stat)
 #   row 10    = fresh `hcpmodelfs mount`, model missing from the store: `dd bs=4k count=1` of the shard (lookup from
 #               Hub metadata included), <= 2 s; the store must not have the manifest at that moment
 #   row 11m   = fresh mount, model missing, 4 `dd bs=1M` of the whole shard started together while the ingest the first
@@ -24,7 +27,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/ingest"
 SIZE_MIB=${1:-1024}
 RUNS=${2:-3}
-[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,21p' "$0" >&2; exit 2; }
+[[ "$SIZE_MIB" =~ ^[1-9][0-9]*$ && "$RUNS" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,24p' "$0" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "run as root (mounts)" >&2; exit 1; }
 # A fresh machine: Ceph RGW, fuse3, attr, node (idempotent; a second run only checks).
 "$ROOT/scripts/install-test-deps.sh" >&2
