@@ -21,6 +21,9 @@
 # bluestore OSD on a sparse file. Medians of RUNS. Writes bench/results/ingest-<UTC>.json and .md and prints the table.
 # Usage (root): bench/ingest/run.sh [SIZE_MIB=1024] [RUNS=3]
 # Environment: HCPMODELFS_BIN=path runs that binary (else a ReadyToRun publish into the scratch dir, as bench/run);
+# INGEST_ROWS="11 11L" runs only those rows (of 11 11L 10 11m 14n; default all; the raws are always measured);
+# HCPMODELFS_BIN_B=path also runs rows 11 and 11L with that binary, interleaved with the first (order swapped every
+# run), for an A/B of two builds in one run (rows "11 B" and "11L B");
 # no other HCP_*/HCPMODELFS_*/HF_*/S3_* setting of the caller reaches the daemons.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -35,6 +38,8 @@ STARTED=$(date -u +%Y%m%dT%H%M%SZ)
 T_START=$(date +%s)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 BIN_FROM_ENV=${HCPMODELFS_BIN:-}
+BIN_B=${HCPMODELFS_BIN_B:-}
+[ -z "$BIN_B" ] || [ -x "$BIN_B" ] || { echo "HCPMODELFS_BIN_B=$BIN_B is not an executable" >&2; exit 2; }
 # Only our settings reach the daemon: no HCP_*/S3_*/HF_* from the caller's environment, no ./.env (cwd is SCRATCH).
 unset $(compgen -e | grep -E '^(HCP_|HCPMODELFS_|HF_|S3_|MODEL_CACHE_|AWS_)') 2>/dev/null || true
 SCRATCH=$(mktemp -d /tmp/hcpfs-ibench-XXXXXX)
@@ -107,6 +112,9 @@ link_cap() {
 }
 link_uncap() { [ "$LINK_SET" = 1 ] || return 0; tc qdisc del dev lo root 2>/dev/null || true; LINK_SET=0; }
 log() { echo "[$(date -u +%T)] $*" >&2; }
+ROWS=" ${INGEST_ROWS:-11 11L 10 11m 14n} "
+for w in $ROWS; do [[ " 11 11L 10 11m 14n " == *" $w "* ]] || die "INGEST_ROWS: unknown row $w (rows: 11 11L 10 11m 14n)"; done
+want() { [[ "$ROWS" == *" $1 "* ]]; }
 
 # wait_file <seconds> <file> [pid that must stay alive]
 wait_file() {
@@ -177,7 +185,11 @@ LOAD_START=$(uptime)
 log "RGW (bluestore on a sparse file)"
 mkdir -p "$SCRATCH/rgw"
 # 5 models per run stay in the store (rows 11, 10, 11m and one per N): room for them all.
-"$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * RUNS * 8 / 1024 + 6 ))G --watch-pid $$ >/dev/null
+# Every run of every row leaves its model in the store (RGW frees deleted data hours later): 8 models per run, 10 with
+# HCPMODELFS_BIN_B (rows 11 B, 11L B), plus the raws' 2 objects per run and the warm-up, and a quarter more, since a
+# bluestore OSD near full slows down and a full one stops answering writes (the readers then see EIO).
+MODELS_PER_RUN=$(( ${#BIN_B} > 0 ? 10 : 8 ))
+"$ROOT/scripts/rgw.sh" start "$SCRATCH/rgw" --bluestore $(( SIZE_MIB * (RUNS * (MODELS_PER_RUN + 2) + 1) * 5 / 4 / 1024 + 2 ))G --watch-pid $$ >/dev/null
 set -a; . "$SCRATCH/rgw/rgw.env"; set +a
 export S3_BUCKET=bench HCPMODELFS_LOG_FORMAT=text HCPMODELFS_LOG_LEVEL=Warning HF_HOME=$SCRATCH/hf \
   HCPMODELFS_METRICS_LISTEN=off HCPMODELFS_INGEST_POLL_INTERVAL=0.5
@@ -225,14 +237,14 @@ unmount_all() { # stop_daemons, and fail if a mount outlived its daemon
   return 0
 }
 
-# run_prefetch NAME PREFIX: one `hcpmodelfs prefetch` of the model (fresh prefix and cache) under GNU time; records
+# run_prefetch NAME PREFIX [BIN]: one `hcpmodelfs prefetch` of the model (fresh prefix and cache) under GNU time; records
 # NAME_s, NAME_mb_s, NAME_hub_bytes, NAME_cpu_s (the process), NAME_machine_cpu_s (every core, /proc/stat), NAME_rss_kib
 run_prefetch() {
-  local name=$1 prefix=$2 rc t0 t1 b0 b1 s user sys maxrss
+  local name=$1 prefix=$2 bin=${3:-$HCPFS} rc t0 t1 b0 b1 s user sys maxrss
   snap "$name-$r-before"
   b0=$(busy_ticks)
   ( cd "$SCRATCH" && HCP_PREFIX="$prefix" MODEL_CACHE_DIR="$SCRATCH/cache-$name-$r" \
-      exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/$name-$r.time" "$HCPFS" prefetch bench/big-model ) \
+      exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/$name-$r.time" "$bin" prefetch bench/big-model ) \
     > "$SCRATCH/logs/$name-$r.out" 2> "$SCRATCH/logs/$name-$r.log" &
   PREFETCH_PID=$!
   t0=$(ns_now); rc=0; wait "$PREFETCH_PID" || rc=$?; t1=$(ns_now); PREFETCH_PID=""
@@ -252,12 +264,21 @@ run_prefetch() {
   rm -rf "$SCRATCH/cache-$name-$r"
 }
 
+# run_ab NAME PREFIX: run_prefetch with the binary, and with HCPMODELFS_BIN_B (as NAMEb, prefix with b) when it is set,
+# which goes first in even runs
+run_ab() {
+  if [ -z "$BIN_B" ]; then run_prefetch "$1" "$2"; return; fi
+  if (( r % 2 )); then run_prefetch "$1" "$2"; run_prefetch "${1}b" "b$2" "$BIN_B"
+  else run_prefetch "${1}b" "b$2" "$BIN_B"; run_prefetch "$1" "$2"; fi
+}
+
 # ---- row 11: prefetch, fresh prefix and cache each run, under GNU time
-for r in $(seq "$RUNS"); do
+want 11 && for r in $(seq "$RUNS"); do
   log "row 11 run $r: hcpmodelfs prefetch"
-  run_prefetch prefetch "ingest-p$r/"
+  run_ab prefetch "ingest-p$r/"
 done
 # Fixed cost of one prefetch process (start-up, store probe, resolve) on a model that is already stored.
+if want 11; then
 t0=$(ns_now)
 ( cd "$SCRATCH" && HCP_PREFIX="ingest-p1/" MODEL_CACHE_DIR="$SCRATCH/cache-p1" \
     exec /usr/bin/time -f '%e %U %S %M' -o "$SCRATCH/prefetch-stored.time" "$HCPFS" prefetch bench/big-model ) \
@@ -266,23 +287,24 @@ rec 0 prefetch_stored_s "$(secs "$t0" "$(ns_now)")"
 read -r _ user sys _ < "$SCRATCH/prefetch-stored.time"
 rec 0 prefetch_stored_cpu_s "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
 rm -rf "$SCRATCH/cache-p1"
+fi
 
 # ---- row 11L: the same prefetch with the Hub link capped (tc), the regime of a real node: the Hub is far away and the
 # link, not the machine's CPU, is the slower side. RAW_HUB is measured again under the same cap, each run just before.
-if [ "$LINK_MBIT" != 0 ]; then
+if [ "$LINK_MBIT" != 0 ] && want 11L; then
   command -v tc >/dev/null || die "tc (iproute2) is needed for row 11L; INGEST_HUB_LINK_MBIT=0 skips it"
   link_cap
   for r in $(seq "$RUNS"); do
     log "row 11L run $r: RAW_HUB and prefetch, Hub link capped at $LINK_MBIT Mbit/s"
     touch "$CTL/rawhub-L$r"; wait_file 900 "$CTL/L$r.json" "$TOOL_PID"
     rec "$r" rawhub_l_mb_s "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['mb_s'])" "$CTL/L$r.json")"
-    run_prefetch prefetch_l "ingest-l$r/"
+    run_ab prefetch_l "ingest-l$r/"
   done
   link_uncap
 fi
 
 # ---- row 10: fresh mount, model missing from the store, first 4 KiB of the shard
-for r in $(seq "$RUNS"); do
+want 10 && for r in $(seq "$RUNS"); do
   log "row 10 run $r: first byte of a missing model"
   has_manifest "ingest-m$r/" && die "ingest-m$r/ already has a manifest"
   start_daemon "m$r" "ingest-m$r/"; wait_mounts
@@ -308,7 +330,7 @@ for r in $(seq "$RUNS"); do
 done
 
 # ---- row 11m: mount-driven ingest with 4 readers of the whole shard during it
-for r in $(seq "$RUNS"); do
+want 11m && for r in $(seq "$RUNS"); do
   log "row 11m run $r: 4 readers of the missing shard on a fresh mount"
   start_daemon "r$r" "ingest-r$r/"; wait_mounts
   mnt=${MOUNTS[0]} pid=${DAEMON_PIDS[0]}
@@ -344,7 +366,7 @@ node_read() {
     dd if="$1/$SHARD_REL" bs=1M status=none | sha256sum | cut -d' ' -f1
     sha256sum < "$1/bench/big-model/config.json" | cut -d' ' -f1; } > "$2"
 }
-for n in 2 4; do
+want 14n && for n in 2 4; do
   for r in $(seq "$RUNS"); do
     log "row 14n N=$n run $r: $n daemons, one missing model, one reader per node"
     for i in $(seq "$n"); do start_daemon "n$n-r$r-$i" "ingest-n$n-r$r/"; done
@@ -387,7 +409,7 @@ json.dump({
   "kernel": os.uname().release, "cores": os.cpu_count(), "cpu_model": os.environ["F_CPU"],
   "memory_gib": round($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1048576, 1),
   "uptime_start": os.environ["F_LOAD0"].strip(), "uptime_end": os.environ["F_LOAD1"].strip(),
-  "daemon_bin": "$HCPFS", "git_head": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "daemon_bin": "$HCPFS", "daemon_bin_b": "$BIN_B", "git_head": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "daemon_env": {"HCPMODELFS_INGEST_POLL_INTERVAL": "0.5", "HCPMODELFS_METRICS_LISTEN": "off",
                  "HCPMODELFS_INGEST_FOLLOW_WAIT": "(default)"},
   "sha256": "$SHA", "commit": "$COMMIT", "seconds": $(( T_END - T_START )), "hub_link_mbit": $LINK_MBIT,

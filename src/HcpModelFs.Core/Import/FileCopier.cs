@@ -1,15 +1,16 @@
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.Import;
 
 /*
  * Copies one file: each part is filled from the source into a pooled buffer, then uploaded as a multipart part and
- * fed to the in-order digest from that same buffer (no temp file, no second read). A file of one part, or any file
- * when the destination refuses multipart, is one PUT. A failed part cancels the file's other parts and aborts its
- * upload; the digest is the file's manifest entry.
+ * fed to the in-order digest from that same buffer (no temp file, no second read; PartPipeline overlaps the fills with
+ * the uploads). A file of one part, or any file when the destination refuses multipart, is one PUT. A failed part
+ * cancels the file's other parts and aborts its upload; the digest is the file's manifest entry.
  */
-internal sealed class FileCopier(IObjectStore destination, PartBuffers buffers, int partSize, int blockSize, IProgress<long>? progress)
+internal sealed class FileCopier(IObjectStore destination, PartPipeline pipeline, int partSize, int blockSize, IProgress<long>? progress)
 {
     private long _copied;
 
@@ -70,11 +71,11 @@ internal sealed class FileCopier(IObjectStore destination, PartBuffers buffers, 
                 $"{key}: the destination refuses multipart uploads and {file.Size} bytes is more than one PUT of at most {PartPlan.MaxPartSize} bytes from memory");
         }
 
-        using var lease = await buffers.RentAsync((int)file.Size, cancellationToken);
+        using var lease = await pipeline.RentAsync((int)file.Size, cancellationToken);
         foreach (var part in parts)
         {
             var slice = lease.Memory.Slice((int)part.Offset, part.Length);
-            await source.FillAsync(part, slice, cancellationToken);
+            await pipeline.FillAsync(ct => source.FillAsync(part, slice, ct), cancellationToken);
             await digest.AppendAsync(part.Number - 1, slice, cancellationToken);
         }
 
@@ -83,89 +84,10 @@ internal sealed class FileCopier(IObjectStore destination, PartBuffers buffers, 
         return info;
     }
 
-    /// <summary>
-    /// Fills, uploads and hashes every part with at most the pool's buffers in flight. Buffers are taken in part
-    /// order, so the part the digest waits for always holds one: no wait can close a cycle.
-    /// </summary>
-    private async Task<PartETag[]> RunPartsAsync(IReadOnlyList<FilePart> parts, IPartSource source, OrderedDigest digest,
-        Func<FilePart, ReadOnlyMemory<byte>, CancellationToken, Task<PartETag>>? upload, CancellationToken cancellationToken)
-    {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new List<Task<PartETag>>(parts.Count);
-        try
-        {
-            foreach (var part in parts)
-            {
-                var lease = await buffers.RentAsync(part.Length, failed.Token);
-                if (!source.Concurrent)
-                {
-                    try
-                    {
-                        await source.FillAsync(part, lease.Memory, failed.Token);
-                    }
-                    catch
-                    {
-                        lease.Dispose();
-                        throw;
-                    }
-                }
-
-                tasks.Add(SendPartAsync(part, lease, source.Concurrent ? source : null, digest, upload, failed));
-            }
-        }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            // A part failed and stopped the loop: WhenAll below reports its error.
-        }
-        catch
-        {
-            await failed.CancelAsync();
-            await Task.WhenAll(tasks).ContinueWith(static _ => { }, TaskScheduler.Default);
-            throw;
-        }
-
-        return await Task.WhenAll(tasks);
-    }
-
-    private async Task<PartETag> SendPartAsync(FilePart part, PartBuffers.Lease lease, IPartSource? fill, OrderedDigest digest,
-        Func<FilePart, ReadOnlyMemory<byte>, CancellationToken, Task<PartETag>>? upload, CancellationTokenSource failed)
-    {
-        using (lease)
-        {
-            try
-            {
-                if (fill is not null)
-                {
-                    await fill.FillAsync(part, lease.Memory, failed.Token);
-                }
-
-                var hashed = digest.AppendAsync(part.Number - 1, lease.Memory, failed.Token);
-                var etag = new PartETag(part.Number, string.Empty);
-                if (upload is not null)
-                {
-                    try
-                    {
-                        etag = await upload(part, lease.Memory, failed.Token);
-                    }
-                    catch
-                    {
-                        await failed.CancelAsync();
-                        await hashed.ContinueWith(static _ => { }, TaskScheduler.Default);
-                        throw;
-                    }
-                }
-
-                await hashed;
-                Done(part.Length, copied: upload is not null);
-                return etag;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                await failed.CancelAsync();
-                throw;
-            }
-        }
-    }
+    private Task<PartETag[]> RunPartsAsync(IReadOnlyList<FilePart> parts, IPartSource source, OrderedDigest digest, PartUpload? upload,
+        CancellationToken cancellationToken) =>
+        pipeline.RunAsync(parts, source.FillAsync, fillInOrder: !source.Concurrent, digest.AppendAsync, upload,
+            part => Done(part.Length, copied: upload is not null), cancellationToken);
 
     private void Done(long bytes, bool copied)
     {

@@ -1,3 +1,4 @@
+using HcpModelFs.Core.Transfer;
 using System.Globalization;
 using HcpModelFs.Core.Catalog;
 using Microsoft.Extensions.Logging;

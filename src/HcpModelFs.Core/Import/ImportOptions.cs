@@ -2,7 +2,7 @@ using HcpModelFs.Core.Cache;
 
 namespace HcpModelFs.Core.Import;
 
-/// <summary>How an import runs. Memory is about <see cref="Parallelism"/> × <see cref="PartSize"/> (the part buffers).</summary>
+/// <summary>How an import runs. Memory is about 2 × <see cref="Parallelism"/> × <see cref="PartSize"/> (the part buffers: parts filling and parts uploading).</summary>
 public sealed record ImportOptions
 {
     public const int DefaultPartSize = 16 << 20;
@@ -10,7 +10,7 @@ public sealed record ImportOptions
     /// <summary>Bytes per ranged GET and multipart part (PartPlan raises it for files that would need over 10,000 parts).</summary>
     public int PartSize { get; init; } = DefaultPartSize;
 
-    /// <summary>Parts in flight (each one GET then one part upload) and files copied at once.</summary>
+    /// <summary>Parts read at once, parts uploaded at once (<see cref="Transfer.PartPipeline"/>) and files copied at once.</summary>
     public int Parallelism { get; init; } = 8;
 
     /// <summary>Ref name pointed at the import as well as the default (HEAD), as `upload --revision`.</summary>

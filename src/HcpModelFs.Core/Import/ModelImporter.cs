@@ -1,3 +1,4 @@
+using HcpModelFs.Core.Transfer;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HcpModelFs.Core.Catalog;
@@ -73,8 +74,8 @@ public sealed class ModelImporter
 
         var finished = await receipts.LoadAsync(cancellationToken);
         var reader = await source.OpenAsync(files, options, _logger, cancellationToken);
-        using var buffers = new PartBuffers(options.Parallelism, options.PartSize);
-        var copier = new FileCopier(_destination, buffers, options.PartSize, options.BlockSize, progress);
+        using var pipeline = new PartPipeline(options.Parallelism, options.PartSize);
+        var copier = new FileCopier(_destination, pipeline, options.PartSize, options.BlockSize, progress);
         var entries = new ManifestFile[files.Count];
         var resumed = 0;
         long resumedBytes = 0;

@@ -1,3 +1,4 @@
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.Import;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Transfer;
 using MetricNames = HcpModelFs.Core.Diagnostics.MetricNames;
 using HcpModelFs.Hub;
 using HcpModelFs.Store;
@@ -24,7 +25,7 @@ public sealed class IngestCoordinator : IDisposable
     private readonly IngestOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _partSlots;
+    private readonly PartPipeline _parts;
     private readonly ConcurrentDictionary<string, IngestJob> _jobs = new(StringComparer.Ordinal);
     private readonly Meter _meter = new(MetricNames.IngestMeter);
 
@@ -47,7 +48,8 @@ public sealed class IngestCoordinator : IDisposable
         _time = time ?? TimeProvider.System;
         _publisher = new ModelPublisher(store, layout, loggerFactory.CreateLogger<ModelPublisher>(), _time);
         _leases = new LeaseManager(store, layout, options, _time);
-        _partSlots = new SemaphoreSlim(options.PartsInFlight, options.PartsInFlight);
+        // The usual part size is pooled; the bigger parts of files past 10,000 blocks are allocated per part.
+        _parts = new PartPipeline(options.PartsInFlight, (int)MultipartWriter.PartSizeFor(0, cache.BlockSize));
         // Progress per model as gauges over the jobs map, read at scrape time; a committed or failed job drops out.
         _meter.CreateObservableGauge(MetricNames.IngestProgressBytes, () => Progress(static j => j.BytesStored), "By", "Bytes of a running ingest stored so far, by model");
         _meter.CreateObservableGauge(MetricNames.IngestTotalBytes, () => Progress(static j => j.TotalBytes), "By", "Bytes a running ingest stores in all, by model");
@@ -93,7 +95,7 @@ public sealed class IngestCoordinator : IDisposable
             job.Dispose();
         }
 
-        _partSlots.Dispose();
+        _parts.Dispose();
     }
 
     private List<Measurement<long>> Progress(Func<IngestJob, long> value)
@@ -161,7 +163,7 @@ public sealed class IngestCoordinator : IDisposable
         _publisher,
         _leases,
         _options,
-        _partSlots,
+        _parts,
         _loggerFactory.CreateLogger<IngestJob>(),
         _time,
         job => Committed?.Invoke(job));

@@ -1,5 +1,6 @@
 using System.Buffers;
 using HcpModelFs.Core.Cache;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Hub;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ internal sealed class IngestFileWriter(
     MultipartWriter multipart,
     IngestVerifier verifier,
     IBlockSource hub,
-    SemaphoreSlim partSlots,
+    PartPipeline pipeline,
     bool throughCache,
     int blockSize,
     string name,
@@ -30,7 +31,7 @@ internal sealed class IngestFileWriter(
     private readonly MultipartWriter _multipart = multipart;
     private readonly IngestVerifier _verifier = verifier;
     private readonly IBlockSource _hubSource = hub;
-    private readonly SemaphoreSlim _partSlots = partSlots;
+    private readonly PartPipeline _pipeline = pipeline;
     private readonly bool _throughCache = throughCache;
     private readonly int _blockSize = blockSize;
     private readonly ILogger _logger = logger;
@@ -105,15 +106,7 @@ internal sealed class IngestFileWriter(
         try
         {
             var content = buffer.AsMemory(0, size);
-            await _partSlots.WaitAsync(ct);
-            try
-            {
-                await PartSource(file)(0, content, ct);
-            }
-            finally
-            {
-                _partSlots.Release();
-            }
+            await _pipeline.FillAsync(token => PartSource(file)(0, content, token), ct);
 
             // Hashed from the buffer it is uploaded from, unless a reader's pass got there first.
             file.Sha256 = await file.Verify(() => HashWhole(file, content)).WaitAsync(ct);

@@ -1,5 +1,6 @@
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Hub;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
@@ -34,7 +35,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly ModelPublisher _publisher;
     private readonly LeaseManager _leases;
     private readonly IngestOptions _options;
-    private readonly SemaphoreSlim _partSlots;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Action<IngestJob> _onCommitted;
@@ -72,7 +72,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         ModelPublisher publisher,
         LeaseManager leases,
         IngestOptions options,
-        SemaphoreSlim partSlots,
+        PartPipeline parts,
         ILogger logger,
         TimeProvider time,
         Action<IngestJob> onCommitted)
@@ -85,7 +85,6 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _publisher = publisher;
         _leases = leases;
         _options = options;
-        _partSlots = partSlots;
         _logger = logger;
         _time = time;
         _onCommitted = onCommitted;
@@ -94,7 +93,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
         _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
         _follower = new IngestFollower(store, _hubSource, options, time, logger, Name, _stopToken);
-        _fileWriter = new IngestFileWriter(store, new MultipartWriter(store, partSlots), _verifier, _hubSource, partSlots, options.ThroughCache, cache.BlockSize, Name, logger, time);
+        _fileWriter = new IngestFileWriter(store, new MultipartWriter(store, parts), _verifier, _hubSource, parts, options.ThroughCache, cache.BlockSize, Name, logger, time);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
         _files = [.. files];

@@ -27,7 +27,8 @@ public sealed record IngestOptions
     /// </summary>
     public bool ThroughCache { get; init; } = true;
 
-    /// <summary>Block-sized parts fetched and uploaded at once, over all files of a model.</summary>
+    /// <summary>Block-sized parts fetched at once, and as many uploaded at once, over all ingests (<see cref="Transfer.PartPipeline"/>:
+    /// up to twice this many part buffers).</summary>
     public int PartsInFlight { get; init; } = 8;
 
     /// <summary>Small files (one request each) worked on at once; big files go one after another with all the part slots.</summary>

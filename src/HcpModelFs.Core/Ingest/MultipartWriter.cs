@@ -1,6 +1,4 @@
-using System.Buffers;
-using System.Runtime.ExceptionServices;
-using HcpModelFs.Core.Threading;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.Ingest;
@@ -9,13 +7,12 @@ namespace HcpModelFs.Core.Ingest;
 internal delegate ValueTask PartReader(long offset, Memory<byte> destination, CancellationToken cancellationToken);
 
 /// <summary>
-/// Writes one file into the store as a multipart upload of block-aligned parts in one pass per byte: each part is read
-/// once into a pooled buffer and from that buffer uploaded and, in file order, hashed (<see cref="InOrderHasher"/>).
-/// The upload is completed only once the file's verdict (<c>verified</c>) says the bytes match the Hub's metadata, so
-/// wrong bytes never become a complete object. Parts take their slot in file order, so the part the hasher waits for
-/// always holds one (no deadlock between parts waiting for their turn and parts waiting for a slot).
+/// Writes one file into the store as a multipart upload of block-aligned parts in one pass per byte (<see cref="PartPipeline"/>):
+/// each part is read once into a pooled buffer and from that buffer uploaded and, in file order, hashed
+/// (<see cref="InOrderHasher"/>). The upload is completed only once the file's verdict (<c>verified</c>) says the bytes
+/// match the Hub's metadata, so wrong bytes never become a complete object.
 /// </summary>
-internal sealed class MultipartWriter(IObjectStore store, SemaphoreSlim partSlots)
+internal sealed class MultipartWriter(IObjectStore store, PartPipeline pipeline)
 {
     /// <summary>Parts are whole blocks (reads through the cache stay aligned), at least 5 MiB (S3's minimum) and at most 10,000 per file.</summary>
     public static long PartSizeFor(long size, int blockSize)
@@ -38,36 +35,38 @@ internal sealed class MultipartWriter(IObjectStore store, SemaphoreSlim partSlot
         ArgumentNullException.ThrowIfNull(verified);
         var key = file.File.CacheId.Key;
         var size = file.File.Size;
-        var count = (int)((size + partSize - 1) / partSize);
-        var parts = new PartETag[count];
+        var parts = new List<FilePart>((int)((size + partSize - 1) / partSize));
+        for (long offset = 0; offset < size; offset += partSize)
+        {
+            parts.Add(new FilePart(parts.Count + 1, offset, (int)Math.Min(partSize, size - offset)));
+        }
+
         var uploadId = await store.CreateMultipartAsync(key, ct);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var running = new List<Task>(count);
         file.ResetProgress();
         try
         {
-            for (var index = 0; index < count; index++)
-            {
-                await partSlots.WaitAsync(failed.Token);
-                running.Add(PartAsync(file, uploadId, index, partSize, read, hasher, parts, failed));
-            }
-
-            await Task.WhenAll(running);
+            var etags = await pipeline.RunAsync(
+                parts,
+                (part, buffer, token) => read(part.Offset, buffer, token),
+                fillInOrder: false,
+                hasher is null ? null : hasher.AppendAsync,
+                (part, bytes, token) => store.UploadPartAsync(key, uploadId, part.Number, bytes, token),
+                part => file.AddProgress(part.Length),
+                ct);
             file.Sha256 = await verified.WaitAsync(ct);
             try
             {
-                return await store.CompleteMultipartAsync(key, uploadId, parts, ct);
+                return await store.CompleteMultipartAsync(key, uploadId, etags, ct);
             }
             catch (StoreException ex) when (ex.Kind == StoreErrorKind.AlreadyExists)
             {
                 return await StoreWrites.ExistingOfSizeAsync(store, key, size, ex, ct);
             }
         }
-        catch (Exception ex)
+        catch
         {
-            await failed.CancelAsync();
+            // A reader waiting on this upload's verdict runs a pass of its own instead.
             hasher?.Abandon();
-            await Task.WhenAll(running).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             try
             {
                 await store.AbortMultipartAsync(key, uploadId, CancellationToken.None);
@@ -77,41 +76,7 @@ internal sealed class MultipartWriter(IObjectStore store, SemaphoreSlim partSlot
                 // The next holder aborts what is left over.
             }
 
-            // The loop sees the cancellation a failed part caused: report the part's failure, not the cancellation.
-            if (ex is OperationCanceledException && !ct.IsCancellationRequested && TaskFailures.FirstCause(running) is { } cause)
-            {
-                ExceptionDispatchInfo.Throw(cause);
-            }
-
             throw;
-        }
-    }
-
-    private async Task PartAsync(IngestFileState file, string uploadId, int index, long partSize, PartReader read, InOrderHasher? hasher, PartETag[] parts, CancellationTokenSource failed)
-    {
-        var offset = index * partSize;
-        var length = (int)Math.Min(partSize, file.File.Size - offset);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        var token = failed.Token;
-        try
-        {
-            var part = buffer.AsMemory(0, length);
-            await read(offset, part, token);
-            var hashing = hasher?.AppendAsync(index, part, token) ?? Task.CompletedTask;
-            parts[index] = await store.UploadPartAsync(file.File.CacheId.Key, uploadId, index + 1, part, token);
-            await hashing;
-            file.AddProgress(length);
-        }
-        catch
-        {
-            // The first failure stops the other parts: the upload is aborted as a whole.
-            await failed.CancelAsync();
-            throw;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            partSlots.Release();
         }
     }
 }

@@ -1,3 +1,4 @@
+using HcpModelFs.Core.Transfer;
 using System.CommandLine;
 using HcpModelFs.Commands.Cli;
 using HcpModelFs.Commands.Export;
@@ -29,7 +30,7 @@ internal static class ImportCommand
         var include = new Option<string[]>("--include") { Description = "Only source paths matching this glob (repeatable; as export)" };
         var exclude = new Option<string[]>("--exclude") { Description = "Skip source paths matching this glob (repeatable; wins over --include)" };
         var partSize = new Option<string>("--part-size") { Description = "Bytes per ranged GET and multipart part, 5MiB to 512MiB", DefaultValueFactory = _ => "16MiB" };
-        var parallel = new Option<int>("--parallel") { Description = "Parts in flight (memory is about parallel x part size)", DefaultValueFactory = _ => 8 };
+        var parallel = new Option<int>("--parallel") { Description = "Parts read at once and parts uploaded at once (memory is about 2 x parallel x part size)", DefaultValueFactory = _ => 8 };
         var endpoint = new Option<string?>("--source-endpoint") { Description = "S3 endpoint of the source store (HCPMODELFS_SOURCE_ENDPOINT)" };
         var region = new Option<string?>("--source-region") { Description = "Region of the source store (HCPMODELFS_SOURCE_REGION; default us-east-1)" };
         var noVerify = new Option<bool>("--source-no-verify-ssl") { Description = "Accept any TLS certificate from the source (HCPMODELFS_SOURCE_VERIFY_SSL=false)" };

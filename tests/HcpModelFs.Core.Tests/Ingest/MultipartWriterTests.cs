@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Ingest;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Hub;
 using HcpModelFs.Testing.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +22,7 @@ public sealed class MultipartWriterTests
         var file = State(content);
         var store = new InMemoryObjectStore();
         var reads = new List<(long Offset, int Length)>();
-        using var slots = new SemaphoreSlim(4, 4);
+        using var slots = new PartPipeline(4, 8 << 20);
         using var hasher = Hasher(file);
         var writer = new MultipartWriter(store, slots);
         var partSize = MultipartWriter.PartSizeFor(content.Length, BlockSize);
@@ -37,7 +38,7 @@ public sealed class MultipartWriterTests
         // The block CRCs for the manifest came from the same pass.
         var crcs = file.Blocks!.Decode(content.Length, BlockSize)!;
         Assert.Equal(Crc32C.Compute(content.AsSpan(3 << 20, BlockSize)), crcs[3]);
-        Assert.Equal(4, slots.CurrentCount);
+        Assert.Equal((2 * 4, 4, 4), slots.Free);
     }
 
     [Fact]
@@ -62,7 +63,7 @@ public sealed class MultipartWriterTests
 
             content.AsMemory((int)offset, destination.Length).CopyTo(destination);
         };
-        using var slots = new SemaphoreSlim(8, 8);
+        using var slots = new PartPipeline(8, 8 << 20);
 
         await new MultipartWriter(new InMemoryObjectStore(), slots).WriteAsync(file, 5L << 20, read, hasher, hasher.Completion, CancellationToken.None).WaitAsync(Bounded);
 
@@ -72,8 +73,8 @@ public sealed class MultipartWriterTests
     [Fact]
     public async Task More_parts_than_slots_never_deadlock_on_the_hash_order()
     {
-        // 2 slots, 12 parts, and the first part of each pair slower than the second: parts take slots in file order,
-        // so the part the hash waits for always holds one.
+        // 2 slots per stage (4 buffers), 12 parts, and the first part of each pair slower than the second: parts take
+        // buffers in file order, so the part the hash waits for always holds one.
         var content = RandomNumberGenerator.GetBytes(60 << 20);
         var file = State(content);
         using var hasher = Hasher(file);
@@ -87,7 +88,7 @@ public sealed class MultipartWriterTests
 
             content.AsMemory((int)offset, destination.Length).CopyTo(destination);
         };
-        using var slots = new SemaphoreSlim(2, 2);
+        using var slots = new PartPipeline(2, 8 << 20);
 
         await new MultipartWriter(new InMemoryObjectStore(), slots).WriteAsync(file, 5L << 20, read, hasher, hasher.Completion, CancellationToken.None).WaitAsync(Bounded);
 
@@ -103,7 +104,7 @@ public sealed class MultipartWriterTests
         corrupt[7 << 20] ^= 1;
         var store = new InMemoryObjectStore();
         using var hasher = Hasher(file);
-        using var slots = new SemaphoreSlim(4, 4);
+        using var slots = new PartPipeline(4, 8 << 20);
 
         await Assert.ThrowsAsync<IngestFailedException>(() =>
             new MultipartWriter(store, slots).WriteAsync(file, 5L << 20, Reader(corrupt, []), hasher, hasher.Completion, CancellationToken.None).WaitAsync(Bounded));
@@ -111,7 +112,7 @@ public sealed class MultipartWriterTests
         Assert.Equal(0, store.Count("complete_multipart"));
         Assert.Equal(1, store.Count("abort_multipart"));
         Assert.NotNull(file.Failure);
-        Assert.Equal(4, slots.CurrentCount);
+        Assert.Equal((2 * 4, 4, 4), slots.Free);
     }
 
     [Fact]
@@ -121,7 +122,7 @@ public sealed class MultipartWriterTests
         var file = State(content);
         var store = new InMemoryObjectStore();
         using var hasher = Hasher(file);
-        using var slots = new SemaphoreSlim(4, 4);
+        using var slots = new PartPipeline(4, 8 << 20);
         PartReader read = (offset, destination, ct) => offset == 5L << 20
             ? ValueTask.FromException(new IOException("the Hub went away"))
             : Reader(content, [])(offset, destination, ct);
@@ -132,7 +133,7 @@ public sealed class MultipartWriterTests
         Assert.True(hasher.Completion.IsCanceled);
         Assert.Null(file.Failure);
         Assert.Equal(1, store.Count("abort_multipart"));
-        Assert.Equal(4, slots.CurrentCount);
+        Assert.Equal((2 * 4, 4, 4), slots.Free);
     }
 
     private static IngestFileState State(byte[] content)

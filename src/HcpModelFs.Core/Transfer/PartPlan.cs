@@ -1,4 +1,4 @@
-namespace HcpModelFs.Core.Import;
+namespace HcpModelFs.Core.Transfer;
 
 /// <summary>One part of a file: its 1-based S3 part number, offset and length.</summary>
 public readonly record struct FilePart(int Number, long Offset, int Length);

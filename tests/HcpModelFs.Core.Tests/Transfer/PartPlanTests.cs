@@ -1,6 +1,6 @@
-using HcpModelFs.Core.Import;
+using HcpModelFs.Core.Transfer;
 
-namespace HcpModelFs.Core.Tests.Import;
+namespace HcpModelFs.Core.Tests.Transfer;
 
 public sealed class PartPlanTests
 {

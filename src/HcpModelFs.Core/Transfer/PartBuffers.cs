@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace HcpModelFs.Core.Import;
+namespace HcpModelFs.Core.Transfer;
 
 /// <summary>
 /// The part buffers of one import: at most <see cref="Count"/> rented at once, whatever the number of files in
@@ -22,6 +22,9 @@ public sealed class PartBuffers : IDisposable
     }
 
     public int Count { get; }
+
+    /// <summary>Slots not rented now.</summary>
+    public int Free => _slots.CurrentCount;
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes once one of the slots is free.</summary>
     public async Task<Lease> RentAsync(int length, CancellationToken cancellationToken)
