@@ -1,6 +1,6 @@
-using HcpModelFs.Core.Transfer;
 using System.Globalization;
 using HcpModelFs.Core.Catalog;
+using HcpModelFs.Core.Transfer;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 

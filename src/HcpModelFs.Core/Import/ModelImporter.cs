@@ -1,8 +1,8 @@
-using HcpModelFs.Core.Transfer;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using HcpModelFs.Core.Catalog;
 using HcpModelFs.Core.Threading;
+using HcpModelFs.Core.Transfer;
 using HcpModelFs.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -35,12 +35,7 @@ internal sealed class MultipartWriter(IObjectStore store, PartPipeline pipeline)
         ArgumentNullException.ThrowIfNull(verified);
         var key = file.File.CacheId.Key;
         var size = file.File.Size;
-        var parts = new List<FilePart>((int)((size + partSize - 1) / partSize));
-        for (long offset = 0; offset < size; offset += partSize)
-        {
-            parts.Add(new FilePart(parts.Count + 1, offset, (int)Math.Min(partSize, size - offset)));
-        }
-
+        var parts = PartPlan.Cut(size, checked((int)partSize));
         var uploadId = await store.CreateMultipartAsync(key, ct);
         file.ResetProgress();
         try

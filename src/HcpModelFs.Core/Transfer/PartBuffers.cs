@@ -3,8 +3,8 @@ using System.Buffers;
 namespace HcpModelFs.Core.Transfer;
 
 /// <summary>
-/// The part buffers of one import: at most <see cref="Count"/> rented at once, whatever the number of files in
-/// flight, so memory stays at about Count × part size. A rented buffer is filled from the source, uploaded and hashed
+/// The part buffers of one <see cref="PartPipeline"/> (an import, or a daemon's ingests): at most <see cref="Count"/>
+/// rented at once, whatever the number of files in flight, so memory stays at about Count × part size. A rented buffer is filled from the source, uploaded and hashed
 /// from the same memory, then returned.
 /// </summary>
 public sealed class PartBuffers : IDisposable

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using HcpModelFs.Core.Threading;
 using HcpModelFs.Store;
 
@@ -33,13 +34,10 @@ public sealed class PartPipeline : IDisposable
     public PartPipeline(int partsInFlight, int maxPooledPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partsInFlight, 1);
-        PartsInFlight = partsInFlight;
         _buffers = new PartBuffers(2 * partsInFlight, maxPooledPartSize);
         _fills = new SemaphoreSlim(partsInFlight, partsInFlight);
         _uploads = new SemaphoreSlim(partsInFlight, partsInFlight);
     }
-
-    public int PartsInFlight { get; }
 
     /// <summary>Buffers, fills and uploads not in use (all of them when idle): what tests check nothing leaks.</summary>
     public (int Buffers, int Fills, int Uploads) Free => (_buffers.Free, _fills.CurrentCount, _uploads.CurrentCount);
@@ -107,11 +105,6 @@ public sealed class PartPipeline : IDisposable
             {
                 // A part failed and stopped the loop: the wait below reports its error.
             }
-            catch
-            {
-                await failed.CancelAsync();
-                throw;
-            }
 
             return await Task.WhenAll(tasks);
         }
@@ -122,7 +115,7 @@ public sealed class PartPipeline : IDisposable
             // The parts a failed part cancelled report the cancellation: report the failure that started it.
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && TaskFailures.FirstCause(tasks) is { } cause)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+                ExceptionDispatchInfo.Throw(cause);
             }
 
             throw;

@@ -35,9 +35,12 @@ public static class PartPlan
     }
 
     /// <summary>The parts of a file in order; an empty file has none.</summary>
-    public static IReadOnlyList<FilePart> For(long size, int requested)
+    public static IReadOnlyList<FilePart> For(long size, int requested) => Cut(size, PartSizeFor(size, requested));
+
+    /// <summary>A file cut into parts of <paramref name="partSize"/> bytes in order (the last one shorter); an empty file has none.</summary>
+    public static IReadOnlyList<FilePart> Cut(long size, int partSize)
     {
-        var partSize = PartSizeFor(size, requested);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partSize, 1);
         var parts = new List<FilePart>((int)((size + partSize - 1) / partSize));
         for (long offset = 0; offset < size; offset += partSize)
         {
