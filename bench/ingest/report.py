@@ -131,17 +131,18 @@ if by.get("prefetch_l_mb_s"):
     add("11L", "prefetch process CPU per GiB, link capped", med("prefetch_l_cpu_s", 1 / GIB), "s", "", None, "report",
         None, runs_text("prefetch_l_cpu_s", 1 / GIB))
 # HCPMODELFS_BIN_B: the same rows with the second binary, interleaved in the same run (an A/B of two builds).
-for metric, row, den_b in (("prefetchb", "11 B", den), ("prefetch_lb", "11L B", None)):
+for a, row, den_b in (("prefetch", "11 B", den), ("prefetch_l", "11L B", None)):
+    metric = a + "b"  # run.sh names B's samples after A's with a "b"
     pb = med(metric + "_mb_s")
     if pb is None:
         continue
     if den_b is None:
         den_b = min(med("rawhub_l_mb_s"), raw["raw_store_mb_s"])
-    pa = med(metric[:-1] + "_mb_s")
+    pa = med(a + "_mb_s")
     add(row, f"the same with HCPMODELFS_BIN_B ({facts.get('daemon_bin_b')}), interleaved", pb, "MB/s",
         f"min(RAW) {fmt(den_b, 'MB/s')}", pb / den_b, ">= 0.8 x min(RAW)", pb >= 0.8 * den_b, runs_text(metric + "_mb_s"))
     add(row, "B / A throughput; B's process CPU per GiB", None if pa is None else f"{pb / pa:.3f} x; {fmt(med(metric + '_cpu_s', 1 / GIB), 's')}",
-        "", f"A {fmt(pa, 'MB/s')}, {fmt(med(metric[:-1] + '_cpu_s', 1 / GIB), 's')}", None, "", None, runs_text(metric + "_cpu_s", 1 / GIB))
+        "", f"A {fmt(pa, 'MB/s')}, {fmt(med(a + '_cpu_s', 1 / GIB), 's')}", None, "", None, runs_text(metric + "_cpu_s", 1 / GIB))
     hub_row(row, "Hub bytes / model, B", metric + "_hub_bytes", HUB_TOLERANCE, f"1.00 x (PASS <= {HUB_TOLERANCE})")
 add("(info)", "prefetch of a model already stored (fixed cost): wall", med("prefetch_stored_s"), "s", "", None, "", None)
 add("(info)", "prefetch of a model already stored (fixed cost): CPU (in the row-11 CPU too)", med("prefetch_stored_cpu_s"),

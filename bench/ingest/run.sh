@@ -184,7 +184,6 @@ LOAD_START=$(uptime)
 
 log "RGW (bluestore on a sparse file)"
 mkdir -p "$SCRATCH/rgw"
-# 5 models per run stay in the store (rows 11, 10, 11m and one per N): room for them all.
 # Every run of every row leaves its model in the store (RGW frees deleted data hours later): 8 models per run, 10 with
 # HCPMODELFS_BIN_B (rows 11 B, 11L B), plus the raws' 2 objects per run and the warm-up, and a quarter more, since a
 # bluestore OSD near full slows down and a full one stops answering writes (the readers then see EIO).
