@@ -54,10 +54,13 @@ internal sealed class BlockLoader(
                 return;
             }
 
+            // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown);
+            await source.WhenReadyAsync(id, block * _blockSize, linked.Token);
             var buffer = RentBlock(length);
             try
             {
-                var crc = await FetchAsync(data, id, block, source, buffer.Memory, cancellationToken);
+                var crc = await FetchAsync(data, id, block, source, buffer.Memory, linked.Token);
                 if (StoreBlock(entry, data, block, buffer, crc))
                 {
                     _resident.Publish(data, block, buffer);
@@ -81,19 +84,17 @@ internal sealed class BlockLoader(
     private async Task<uint> FetchAsync(
         CachedObject data, CacheObjectId id, long block, IBlockSource source, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        // Shutdown cancels fetches too, so Dispose can wait for them before closing the files.
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown);
         for (var attempt = 1; ; attempt++)
         {
             if (_fetchLimiter is not null)
             {
-                await _fetchLimiter.WaitAsync(linked.Token);
+                await _fetchLimiter.WaitAsync(cancellationToken);
             }
 
             try
             {
                 Interlocked.Increment(ref _counters.Fetches);
-                await source.ReadAsync(id, block * _blockSize, buffer, linked.Token);
+                await source.ReadAsync(id, block * _blockSize, buffer, cancellationToken);
             }
             finally
             {

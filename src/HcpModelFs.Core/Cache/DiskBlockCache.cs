@@ -446,6 +446,7 @@ public sealed class DiskBlockCache : IBlockCache
     private static async ValueTask<int> ReadUncachedAsync(
         CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken)
     {
+        await source.WhenReadyAsync(id, offset, cancellationToken);
         await source.ReadAsync(id, offset, destination, cancellationToken);
         return destination.Length;
     }

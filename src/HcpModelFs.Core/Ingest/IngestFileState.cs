@@ -11,6 +11,7 @@ internal sealed class IngestFileState(RevisionFile file, HubFile hub) : IIngestF
     private Task<string>? _verify;
     private Task<bool>? _awaitStored;
     private volatile bool _seenInStore;
+    private int _waitRanOut;
     private long _bytesDone;
 
     public RevisionFile File { get; } = file;
@@ -39,14 +40,26 @@ internal sealed class IngestFileState(RevisionFile file, HubFile hub) : IIngestF
 
     public void MarkSeenInStore() => _seenInStore = true;
 
-    /// <summary>One wait per file for another node's object, shared by every reader of the file; its verdict is final.</summary>
+    /// <summary>
+    /// One poll per file for another node's object, shared by every reader of the file. True is final; a poll that
+    /// ended without seeing it (this node stopped following) is started again by the next caller.
+    /// </summary>
     public Task<bool> AwaitStored(Func<Task<bool>> poll)
     {
         lock (_lock)
         {
-            return _awaitStored ??= poll();
+            // A poll that saw the object marked it seen before it ended.
+            if (_awaitStored is null || (_awaitStored.IsCompleted && !_seenInStore))
+            {
+                _awaitStored = poll();
+            }
+
+            return _awaitStored;
         }
     }
+
+    /// <summary>True the first time only: a follower says once per file that the holder kept its readers waiting.</summary>
+    public bool FirstWaitRanOut() => Interlocked.Exchange(ref _waitRanOut, 1) == 0;
 
     public Task<string> Verify(Func<Task<string>> run)
     {

@@ -92,7 +92,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         _hubSource = new HubBlockSource(this);
         // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
         _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
-        _follower = new IngestFollower(store, _hubSource, options, time, logger, Name, _stopToken);
+        _follower = new IngestFollower(store, options, time, logger, Name, () => _role == RoleFollowing, _stopToken);
         _fileWriter = new IngestFileWriter(store, new MultipartWriter(store, parts), _verifier, _hubSource, parts, options.ThroughCache, cache.BlockSize, Name, logger, time);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
@@ -166,53 +166,59 @@ public sealed class IngestJob : IBlockSource, IDisposable
 
     /// <summary>
     /// Readers' blocks: from the store once committed or once the file's object is complete there (closer, and the Hub
-    /// may be gone); on a follower mostly from the holder's finished objects (<see cref="IngestFollower"/>); else from
-    /// the Hub.
+    /// may be gone), else from the Hub. A follower's blocks waited in <see cref="WhenReadyAsync"/> for the holder's
+    /// object first.
     /// </summary>
     public ValueTask ReadAsync(CacheObjectId id, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (_committed || (_byKey.TryGetValue(id.Key, out var state) && state.InStore))
+        return _committed || (_byKey.TryGetValue(id.Key, out var state) && state.InStore)
+            ? _store.ReadRangeAsync(id.Key, offset, destination, null, cancellationToken)
+            : _hubSource.ReadAsync(id, offset, destination, cancellationToken);
+    }
+
+    /// <summary>
+    /// Past a file's first block: until the first lease attempt says whether this node leads, waits for that (one
+    /// deadline for the whole job); on a follower, waits for the holder's object (<see cref="IngestFollower"/>).
+    /// </summary>
+    public ValueTask WhenReadyAsync(CacheObjectId id, long offset, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (_committed || offset < _cache.BlockSize || !_byKey.TryGetValue(id.Key, out var state) || state.InStore)
         {
-            return _store.ReadRangeAsync(id.Key, offset, destination, null, cancellationToken);
+            return ValueTask.CompletedTask;
         }
 
         return _role switch
         {
-            RoleFollowing when state is not null => _follower.ReadAsync(state, id, offset, _cache.BlockSize, destination, cancellationToken),
-            RoleUnknown when state is not null && offset >= _cache.BlockSize && _roleWait is { IsCompleted: false } =>
-                AfterRoleKnownAsync(state, id, offset, destination, cancellationToken),
-            _ => _hubSource.ReadAsync(id, offset, destination, cancellationToken),
+            RoleFollowing => _follower.WhenReadyAsync(state, offset, _cache.BlockSize, cancellationToken),
+            RoleUnknown when _roleWait is { IsCompleted: false } => AfterRoleKnownAsync(state, offset, cancellationToken),
+            _ => ValueTask.CompletedTask,
         };
     }
 
-    private async ValueTask AfterRoleKnownAsync(IngestFileState state, CacheObjectId id, long offset, Memory<byte> destination, CancellationToken ct)
+    /// <summary>Whether the prefetcher may read ahead in <paramref name="id"/>: not on a follower, until the holder's object is there.</summary>
+    public bool CanReadAhead(CacheObjectId id) =>
+        _committed || _role != RoleFollowing || !_byKey.TryGetValue(id.Key, out var state) || _follower.CanReadAhead(state);
+
+    private async ValueTask AfterRoleKnownAsync(IngestFileState state, long offset, CancellationToken ct)
     {
         try
         {
-            // One deadline for the whole job (set at Start), not one per block.
             await _roleWait!.WaitAsync(ct);
         }
         catch (TimeoutException)
         {
-            // No verdict yet (the store is slow to answer the lease): the Hub serves this block.
+            return; // No verdict yet (the store is slow to answer the lease): the Hub serves this block.
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // The job was stopped before it knew: the Hub serves this block.
+            return; // The job was stopped before it knew: the Hub serves this block.
         }
 
-        if (_committed || state.InStore)
+        if (_role == RoleFollowing && !_committed)
         {
-            await _store.ReadRangeAsync(id.Key, offset, destination, null, ct);
-        }
-        else if (_role == RoleFollowing)
-        {
-            await _follower.ReadAsync(state, id, offset, _cache.BlockSize, destination, ct);
-        }
-        else
-        {
-            await _hubSource.ReadAsync(id, offset, destination, ct);
+            await _follower.WhenReadyAsync(state, offset, _cache.BlockSize, ct);
         }
     }
 

@@ -50,6 +50,6 @@ internal static partial class IngestLog
     [LoggerMessage(3119, LogLevel.Error, "Ingest of {Model}: {Path} does not match the Hub's metadata ({Reason})")]
     public static partial void Mismatch(ILogger logger, string model, string path, string reason);
 
-    [LoggerMessage(3120, LogLevel.Warning, "Ingest of {Model}: the lease holder did not finish {Path} within {Wait}; this node reads it from the Hub")]
+    [LoggerMessage(3120, LogLevel.Warning, "Ingest of {Model}: the lease holder did not finish {Path} within {Wait}; until it does, this node reads the blocks its readers need from the Hub")]
     public static partial void FollowTimedOut(ILogger logger, string model, string path, TimeSpan wait);
 }

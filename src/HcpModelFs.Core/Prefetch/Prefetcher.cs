@@ -213,7 +213,7 @@ public sealed class Prefetcher : IDisposable
 
                 while (!ct.IsCancellationRequested && _failures < _owner._options.MaxFailures)
                 {
-                    var next = PickNext();
+                    var next = _source.CanReadAhead(_id) ? PickNext() : -1;
                     if (next < 0)
                     {
                         if (AllReadable())
@@ -221,7 +221,8 @@ public sealed class Prefetcher : IDisposable
                             return;
                         }
 
-                        // Everything within reach is fetched or in flight: wait for a reader to move (or a fetch to end).
+                        // Everything within reach is fetched or in flight, or the source says wait (a follower before the
+                        // holder finished the file): wait for a reader to move, a fetch to end, or a second to pass.
                         await _wake.WaitAsync(TimeSpan.FromSeconds(1), ct);
                         continue;
                     }

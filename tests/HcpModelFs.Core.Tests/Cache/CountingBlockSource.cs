@@ -26,6 +26,23 @@ internal sealed class CountingBlockSource : IBlockSource
     /// <summary>Yield before serving so reads interleave (random-pattern test).</summary>
     public bool Yield { get; set; }
 
+    /// <summary>When set, <see cref="WhenReadyAsync"/> for <see cref="ReadyGatedKey"/> waits for it (a follower waiting for the holder).</summary>
+    public TaskCompletionSource? ReadyGate { get; set; }
+
+    public string? ReadyGatedKey { get; set; }
+
+    /// <summary>Completed by the first WhenReadyAsync that reaches the ready gate.</summary>
+    public TaskCompletionSource ReadyGateReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask WhenReadyAsync(CacheObjectId id, long offset, CancellationToken cancellationToken)
+    {
+        if (ReadyGate is { } gate && ReadyGatedKey == id.Key)
+        {
+            ReadyGateReached.TrySetResult();
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     public void FailNext(int count) => Volatile.Write(ref _failures, count);
 
     public int ReadsOf(string key, long offset) => _perRange.TryGetValue((key, offset), out var n) ? n : 0;

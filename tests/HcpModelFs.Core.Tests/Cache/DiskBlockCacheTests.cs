@@ -200,6 +200,33 @@ public sealed class DiskBlockCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task A_source_that_is_not_ready_yet_holds_no_fetch_slot_while_it_waits()
+    {
+        using var cache = new DiskBlockCache(
+            new DiskBlockCacheOptions
+            {
+                Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, MaxConcurrentFetches = 1,
+                AvailableFreeSpaceProbe = _ => long.MaxValue,
+            });
+        var waitingFor = Object("a", 3 * BlockSize);
+        _source.ReadyGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.ReadyGatedKey = "a";
+
+        var waiting = cache.EnsureBlockAsync(waitingFor, 1, _source, CancellationToken.None).AsTask();
+        await _source.ReadyGateReached.Task.WaitAsync(Timeout);
+
+        // With the wait inside the one fetch slot this fetch would queue behind it until the timeout.
+        await cache.EnsureBlockAsync(Object("b", BlockSize), 0, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, _source.Reads);
+
+        _source.ReadyGate.SetResult();
+        await waiting.WaitAsync(Timeout);
+        Assert.Equal(2, _source.Reads);
+        Assert.True(cache.IsBlockPresent(waitingFor, 1));
+    }
+
+    [Fact]
     public void Constructor_without_a_floor_uses_ten_percent_of_the_file_system()
     {
         using var cache = new DiskBlockCache(new DiskBlockCacheOptions { Directory = _dir.Path });

@@ -96,6 +96,7 @@ public sealed class InMemoryBlockCache(int blockSize = 1 << 20) : IBlockCache
             Fetches++;
             var length = (int)Math.Min(BlockSize, id.Size - (block * BlockSize));
             var data = new byte[length];
+            await source.WhenReadyAsync(id, block * BlockSize, CancellationToken.None);
             await source.ReadAsync(id, block * BlockSize, data, CancellationToken.None);
             return data;
         }));
