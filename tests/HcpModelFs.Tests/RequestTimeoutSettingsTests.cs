@@ -2,7 +2,7 @@ using HcpModelFs.Configuration;
 
 namespace HcpModelFs.Tests;
 
-/// <summary>HCPMODELFS_REQUEST_TIMEOUT_SECONDS: default, value, error naming the setting; the test-only switch is no setting.</summary>
+/// <summary>HCPMODELFS_REQUEST_TIMEOUT_SECONDS: default, value, error naming the setting, the follow wait kept inside it; the test-only switch is no setting.</summary>
 public sealed class RequestTimeoutSettingsTests
 {
     private static DaemonSettings Bind(Dictionary<string, string> env) => DaemonSettingsBinder.Bind(env, null, isRoot: false, home: "/home/u");
@@ -23,6 +23,19 @@ public sealed class RequestTimeoutSettingsTests
         var ex = Assert.Throws<FormatException>(() => Bind(new() { ["HCPMODELFS_REQUEST_TIMEOUT_SECONDS"] = value }));
         Assert.Contains("HCPMODELFS_REQUEST_TIMEOUT_SECONDS", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(value, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_follow_wait_stays_inside_the_request_limit()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(20), Bind([]).IngestFollowWait);
+        Assert.Equal(TimeSpan.FromSeconds(4), Bind(new() { ["HCPMODELFS_REQUEST_TIMEOUT_SECONDS"] = "6" }).IngestFollowWait);
+        Assert.Equal(TimeSpan.FromSeconds(25), Bind(new() { ["HCPMODELFS_INGEST_FOLLOW_WAIT"] = "25" }).IngestFollowWait);
+        Assert.Equal(TimeSpan.Zero, Bind(new() { ["HCPMODELFS_INGEST_FOLLOW_WAIT"] = "0" }).IngestFollowWait);
+
+        var ex = Assert.Throws<FormatException>(() => Bind(new() { ["HCPMODELFS_INGEST_FOLLOW_WAIT"] = "30" }));
+        Assert.Contains("HCPMODELFS_INGEST_FOLLOW_WAIT", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("HCPMODELFS_REQUEST_TIMEOUT_SECONDS (30 s)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Buffers;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Transfer;
 using HcpModelFs.Hub;
@@ -83,7 +82,7 @@ internal sealed class IngestFileWriter(
             var verified = file.Verify(() => hasher.Completion);
             // A reader at the file's end may have started a pass of its own first: then that pass owns the verdict.
             var ours = ReferenceEquals(verified, hasher.Completion);
-            info = await _multipart.WriteAsync(file, partSize, PartSource(file), ours ? hasher : null, verified, ct);
+            info = await _multipart.WriteAsync(file, partSize, (part, buffer, token) => ReadAsync(file, part.Offset, buffer, token), ours ? hasher : null, verified, ct);
         }
 
         if (info.Size != size)
@@ -102,22 +101,16 @@ internal sealed class IngestFileWriter(
     private async Task<ObjectInfo> StoreSmallFileAsync(IngestFileState file, CancellationToken ct)
     {
         var size = (int)file.File.Size;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
-        try
-        {
-            var content = buffer.AsMemory(0, size);
-            await _pipeline.FillAsync(token => PartSource(file)(0, content, token), ct);
+        // One of the pipeline's buffers: small files count against the same memory bound as the parts.
+        using var buffer = await _pipeline.RentAsync(size, ct);
+        var content = buffer.Memory;
+        await _pipeline.FillAsync(token => ReadAsync(file, 0, content, token), ct);
 
-            // Hashed from the buffer it is uploaded from, unless a reader's pass got there first.
-            file.Sha256 = await file.Verify(() => HashWhole(file, content)).WaitAsync(ct);
-            var info = await StoreWrites.PutOnceAsync(_store, file.File.CacheId.Key, content, ct);
-            file.AddProgress(size);
-            return info;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        // Hashed from the buffer it is uploaded from, unless a reader's pass got there first.
+        file.Sha256 = await file.Verify(() => HashWhole(file, content)).WaitAsync(ct);
+        var info = await StoreWrites.PutOnceAsync(_store, file.File.CacheId.Key, content, ct);
+        file.AddProgress(size);
+        return info;
     }
 
     private Task<string> HashWhole(IngestFileState file, ReadOnlyMemory<byte> content)
@@ -138,7 +131,7 @@ internal sealed class IngestFileWriter(
     /// Where the upload reads a file's bytes: through the cache when this node keeps them (readers share the fetches,
     /// a restart resumes from them), straight from the Hub when it does not (a prefetch without a warm cache).
     /// </summary>
-    private PartReader PartSource(IngestFileState file) => async (offset, destination, ct) =>
+    private async ValueTask ReadAsync(IngestFileState file, long offset, Memory<byte> destination, CancellationToken ct)
     {
         try
         {
@@ -155,5 +148,5 @@ internal sealed class IngestFileWriter(
         {
             throw _verifier.Integrity(file, ex);
         }
-    };
+    }
 }

@@ -47,6 +47,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
     private readonly IngestVerifier _verifier;
     private readonly IngestFileWriter _fileWriter;
     private readonly IngestFollower _follower;
+    private readonly PartPipeline _parts;
     private readonly TaskCompletionSource _roleKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile int _role;
     private volatile Task? _roleWait;
@@ -93,6 +94,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         // Through the job, not straight to the Hub: a follower verifies from the holder's finished objects where it can.
         _verifier = new IngestVerifier(cache, this, Name, logger, _stopToken);
         _follower = new IngestFollower(store, options, time, logger, Name, () => _role == RoleFollowing, _stopToken);
+        _parts = parts;
         _fileWriter = new IngestFileWriter(store, new MultipartWriter(store, parts), _verifier, _hubSource, parts, options.ThroughCache, cache.BlockSize, Name, logger, time);
         var files = new List<IngestFileState>();
         Collect(revision.Root, files);
@@ -262,6 +264,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         {
             _roleKnown.TrySetResult();
             IngestMetrics.Active.Add(-1);
+            _parts.TrimIdle(); // an idle daemon keeps no part buffers
         }
     }
 

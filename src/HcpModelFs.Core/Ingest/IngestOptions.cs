@@ -13,7 +13,7 @@ public sealed record IngestOptions
     /// <summary>How often a node that does not hold the lease checks for the manifest and for an expired lease.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a follower's reader waits, per file, for the lease holder's finished object before it reads the file from
+    /// <summary>How long a follower's block fetch waits for the lease holder's finished object before it reads that block from
     /// the Hub itself (docs/INGEST.md). Zero: followers read from the Hub at once. Kept below the FUSE request limit.</summary>
     public TimeSpan FollowWait { get; init; } = TimeSpan.FromSeconds(20);
 

@@ -3,9 +3,6 @@ using HcpModelFs.Store;
 
 namespace HcpModelFs.Core.Ingest;
 
-/// <summary>Fills <paramref name="destination"/> with the file's bytes at <paramref name="offset"/>, exactly.</summary>
-internal delegate ValueTask PartReader(long offset, Memory<byte> destination, CancellationToken cancellationToken);
-
 /// <summary>
 /// Writes one file into the store as a multipart upload of block-aligned parts in one pass per byte (<see cref="PartPipeline"/>):
 /// each part is read once into a pooled buffer and from that buffer uploaded and, in file order, hashed
@@ -28,7 +25,7 @@ internal sealed class MultipartWriter(IObjectStore store, PartPipeline pipeline)
     /// <param name="hasher">This upload's in-order hash, or null when another pass already owns the verdict.</param>
     /// <param name="verified">The verdict the completion waits for (the hasher's, or the other pass's).</param>
     /// <param name="ct">Stops the upload (it is aborted).</param>
-    public async Task<ObjectInfo> WriteAsync(IngestFileState file, long partSize, PartReader read, InOrderHasher? hasher, Task<string> verified, CancellationToken ct)
+    public async Task<ObjectInfo> WriteAsync(IngestFileState file, long partSize, PartFill read, InOrderHasher? hasher, Task<string> verified, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(read);
@@ -42,7 +39,7 @@ internal sealed class MultipartWriter(IObjectStore store, PartPipeline pipeline)
         {
             var etags = await pipeline.RunAsync(
                 parts,
-                (part, buffer, token) => read(part.Offset, buffer, token),
+                read,
                 fillInOrder: false,
                 hasher is null ? null : hasher.AppendAsync,
                 (part, bytes, token) => store.UploadPartAsync(key, uploadId, part.Number, bytes, token),

@@ -10,13 +10,15 @@ namespace HcpModelFs.Core.Transfer;
 public sealed class PartBuffers : IDisposable
 {
     private readonly SemaphoreSlim _slots;
-    private readonly ArrayPool<byte> _pool;
+    private readonly int _maxPartSize;
+    private volatile ArrayPool<byte> _pool;
 
     public PartBuffers(int count, int maxPartSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Count = count;
         _slots = new SemaphoreSlim(count, count);
+        _maxPartSize = maxPartSize;
         // Own pool: the shared one keeps few arrays this large per core and would allocate afresh under load.
         _pool = ArrayPool<byte>.Create(maxPartSize, count);
     }
@@ -38,6 +40,19 @@ public sealed class PartBuffers : IDisposable
         {
             _slots.Release();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Lets the garbage collector have the pooled buffers when none is rented (an ingest ended): unlike the shared
+    /// pool, this one never trims itself, and an idle daemon would keep up to Count × part size. Buffers rented later
+    /// come from a fresh pool; ones still out go back to it.
+    /// </summary>
+    public void Trim()
+    {
+        if (_slots.CurrentCount == Count)
+        {
+            _pool = ArrayPool<byte>.Create(_maxPartSize, Count);
         }
     }
 

@@ -42,6 +42,9 @@ public sealed class PartPipeline : IDisposable
     /// <summary>Buffers, fills and uploads not in use (all of them when idle): what tests check nothing leaks.</summary>
     public (int Buffers, int Fills, int Uploads) Free => (_buffers.Free, _fills.CurrentCount, _uploads.CurrentCount);
 
+    /// <summary>Drops the pooled buffers if no part is in flight (<see cref="PartBuffers.Trim"/>).</summary>
+    public void TrimIdle() => _buffers.Trim();
+
     /// <summary>One buffer for a whole object sent as one PUT (the caller fills it under <see cref="FillAsync"/>).</summary>
     public Task<PartBuffers.Lease> RentAsync(int length, CancellationToken cancellationToken) => _buffers.RentAsync(length, cancellationToken);
 

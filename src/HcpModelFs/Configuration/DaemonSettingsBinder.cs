@@ -65,13 +65,14 @@ internal static class DaemonSettingsBinder
                 : throw new FormatException("HCPMODELFS_PREFETCH_IN_FLIGHT must be a number from 1 to 256");
         }
 
+        var requestTimeout = Seconds(Get, "HCPMODELFS_REQUEST_TIMEOUT_SECONDS", 30);
         return new DaemonSettings
         {
             Hub = HubOptions.FromEnvironment(merged.ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal)),
             HubPolicy = BindPolicy(Get),
             LeaseTtl = Seconds(Get, "HCPMODELFS_INGEST_LEASE_TTL", 60),
             IngestPollInterval = Seconds(Get, "HCPMODELFS_INGEST_POLL_INTERVAL", 5),
-            IngestFollowWait = Seconds(Get, "HCPMODELFS_INGEST_FOLLOW_WAIT", 20, allowZero: true),
+            IngestFollowWait = FollowWait(Get, requestTimeout),
             IngestPartsInFlight = Get("HCPMODELFS_INGEST_PARTS_IN_FLIGHT") is { } parts
                 ? int.TryParse(parts, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 64
                     ? p
@@ -105,7 +106,7 @@ internal static class DaemonSettingsBinder
                     ? retained
                     : throw new FormatException("HCPMODELFS_LOG_FILE_RETAINED must be a number from 1 to 1000")
                 : 5,
-            RequestTimeout = Seconds(Get, "HCPMODELFS_REQUEST_TIMEOUT_SECONDS", 30),
+            RequestTimeout = requestTimeout,
             LogRepeatInterval = Seconds(Get, "HCPMODELFS_LOG_REPEAT_INTERVAL", 60),
             MetricsListen = MetricsListenSetting.Parse(Get("HCPMODELFS_METRICS_LISTEN"), "HCPMODELFS_METRICS_LISTEN"),
             LogLevel = Get("HCPMODELFS_LOG_LEVEL") ?? "Information",
@@ -158,6 +159,24 @@ internal static class DaemonSettingsBinder
                 _ => throw new FormatException("HCPMODELFS_INGEST_ON must be open or lookup"),
             },
         };
+    }
+
+    /// <summary>
+    /// A follower's block fetch waits this long for the lease holder and then still has its transfer to make inside the
+    /// READ's time limit: an explicit value must be shorter than the limit; the default gives the transfer a third.
+    /// </summary>
+    private static TimeSpan FollowWait(Func<string, string?> get, TimeSpan requestTimeout)
+    {
+        const string Name = "HCPMODELFS_INGEST_FOLLOW_WAIT";
+        if (get(Name) is null)
+        {
+            return TimeSpan.FromSeconds(Math.Min(20, requestTimeout.TotalSeconds * 2 / 3));
+        }
+
+        var wait = Seconds(get, Name, 20, allowZero: true);
+        return wait < requestTimeout
+            ? wait
+            : throw new FormatException($"{Name} must be shorter than HCPMODELFS_REQUEST_TIMEOUT_SECONDS ({requestTimeout.TotalSeconds:0.#} s): a READ that waits longer fails with EIO");
     }
 
     private static TimeSpan Seconds(Func<string, string?> get, string name, double fallback, bool allowZero = false)

@@ -50,8 +50,9 @@ public sealed class MultipartWriterTests
         // Part 0 lands last: every later part has to wait for it before it is hashed.
         var part0 = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var othersIn = 0;
-        PartReader read = async (offset, destination, ct) =>
+        PartFill read = async (part, destination, ct) =>
         {
+            var offset = part.Offset;
             if (offset == 0)
             {
                 await part0.Task.WaitAsync(ct);
@@ -78,8 +79,9 @@ public sealed class MultipartWriterTests
         var content = RandomNumberGenerator.GetBytes(60 << 20);
         var file = State(content);
         using var hasher = Hasher(file);
-        PartReader read = async (offset, destination, ct) =>
+        PartFill read = async (part, destination, ct) =>
         {
+            var offset = part.Offset;
             await Task.Yield();
             if (offset / (5L << 20) % 2 == 0)
             {
@@ -123,9 +125,9 @@ public sealed class MultipartWriterTests
         var store = new InMemoryObjectStore();
         using var hasher = Hasher(file);
         using var slots = new PartPipeline(4, 8 << 20);
-        PartReader read = (offset, destination, ct) => offset == 5L << 20
+        PartFill read = (part, destination, ct) => part.Offset == 5L << 20
             ? ValueTask.FromException(new IOException("the Hub went away"))
-            : Reader(content, [])(offset, destination, ct);
+            : Reader(content, [])(part, destination, ct);
 
         await Assert.ThrowsAsync<IOException>(() =>
             new MultipartWriter(store, slots).WriteAsync(file, 5L << 20, read, hasher, hasher.Completion, CancellationToken.None).WaitAsync(Bounded));
@@ -146,14 +148,14 @@ public sealed class MultipartWriterTests
     private static InOrderHasher Hasher(IngestFileState file) =>
         new(HubDigestCheck.For(file, BlockSize), digest => HubDigestCheck.Verify(file, digest, "acme/m", NullLogger.Instance));
 
-    private static PartReader Reader(byte[] content, List<(long, int)> reads) => (offset, destination, ct) =>
+    private static PartFill Reader(byte[] content, List<(long, int)> reads) => (part, destination, ct) =>
     {
         lock (reads)
         {
-            reads.Add((offset, destination.Length));
+            reads.Add((part.Offset, destination.Length));
         }
 
-        content.AsMemory((int)offset, destination.Length).CopyTo(destination);
+        content.AsMemory((int)part.Offset, destination.Length).CopyTo(destination);
         return ValueTask.CompletedTask;
     };
 

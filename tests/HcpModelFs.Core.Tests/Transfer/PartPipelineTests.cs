@@ -10,6 +10,34 @@ public sealed class PartPipelineTests
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task Trimming_an_idle_pipeline_lets_its_buffers_go_and_a_busy_one_keeps_them()
+    {
+        using var pipeline = new PartPipeline(2, 1 << 20);
+        byte[] first;
+        using (var lease = await pipeline.RentAsync(1 << 20, CancellationToken.None))
+        {
+            first = ArrayOf(lease.Memory);
+            pipeline.TrimIdle(); // a part is out: nothing is dropped
+        }
+
+        using (var lease = await pipeline.RentAsync(1 << 20, CancellationToken.None))
+        {
+            Assert.Same(first, ArrayOf(lease.Memory)); // pooled, and kept while busy
+        }
+
+        pipeline.TrimIdle();
+        using (var lease = await pipeline.RentAsync(1 << 20, CancellationToken.None))
+        {
+            Assert.NotSame(first, ArrayOf(lease.Memory)); // the idle pool was let go
+        }
+
+        Assert.Equal(4, pipeline.Free.Buffers);
+    }
+
+    private static byte[] ArrayOf(Memory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(memory, out var segment) ? segment.Array! : throw new InvalidOperationException("not an array");
+
+    [Fact]
     public async Task The_next_part_fills_while_the_previous_one_uploads()
     {
         // One slot per stage: with one slot held across fill and upload, part 2 could not start filling before part 1's
