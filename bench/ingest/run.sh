@@ -24,6 +24,8 @@
 # INGEST_ROWS="11 11L" runs only those rows (of 11 11L 10 11m 14n; default all; the raws are always measured);
 # HCPMODELFS_BIN_B=path also runs rows 11 and 11L with that binary, interleaved with the first (order swapped every
 # run), for an A/B of two builds in one run (rows "11 B" and "11L B");
+# INGEST_FOLLOW_WAIT=seconds sets HCPMODELFS_INGEST_FOLLOW_WAIT for the daemons of row 14n (a holder slower than the
+# wait, on a machine where it is fast: the regime where a follower's wait runs out);
 # no other HCP_*/HCPMODELFS_*/HF_*/S3_* setting of the caller reaches the daemons.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -39,6 +41,8 @@ T_START=$(date +%s)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 LC_ALL=C
 BIN_FROM_ENV=${HCPMODELFS_BIN:-}
 BIN_B=${HCPMODELFS_BIN_B:-}
+FOLLOW_WAIT=${INGEST_FOLLOW_WAIT:-}
+[ -z "$FOLLOW_WAIT" ] || [[ "$FOLLOW_WAIT" =~ ^[0-9]+$ ]] || { echo "INGEST_FOLLOW_WAIT=$FOLLOW_WAIT is not a number of seconds" >&2; exit 2; }
 [ -z "$BIN_B" ] || [ -x "$BIN_B" ] || { echo "HCPMODELFS_BIN_B=$BIN_B is not an executable" >&2; exit 2; }
 # Only our settings reach the daemon: no HCP_*/S3_*/HF_* from the caller's environment, no ./.env (cwd is SCRATCH).
 unset $(compgen -e | grep -E '^(HCP_|HCPMODELFS_|HF_|S3_|MODEL_CACHE_|AWS_)') 2>/dev/null || true
@@ -208,11 +212,13 @@ COMMIT=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['commit
 CONFIG_SHA=$(printf '{}' | sha256sum | cut -d' ' -f1)
 SHARD_REL=bench/big-model/model.safetensors
 
-# ---- daemons: start_daemon NAME PREFIX mounts $SCRATCH/mnt-NAME with the fresh cache $SCRATCH/cache-NAME
+# ---- daemons: start_daemon NAME PREFIX [FOLLOW_WAIT] mounts $SCRATCH/mnt-NAME with the fresh cache $SCRATCH/cache-NAME
 start_daemon() {
   local mnt=$SCRATCH/mnt-$1
   mkdir -p "$mnt" "$SCRATCH/cache-$1"
-  ( cd "$SCRATCH" && HCP_PREFIX="$2" MODEL_CACHE_DIR="$SCRATCH/cache-$1" exec "$HCPFS" mount "$mnt" ) \
+  ( cd "$SCRATCH" || exit 1
+    if [ -n "${3:-}" ]; then export HCPMODELFS_INGEST_FOLLOW_WAIT="$3"; fi
+    HCP_PREFIX="$2" MODEL_CACHE_DIR="$SCRATCH/cache-$1" exec "$HCPFS" mount "$mnt" ) \
     > /dev/null 2> "$SCRATCH/logs/daemon-$1.log" &
   DAEMON_PIDS+=($!) MOUNTS+=("$mnt")
 }
@@ -368,7 +374,7 @@ node_read() {
 want 14n && for n in 2 4; do
   for r in $(seq "$RUNS"); do
     log "row 14n N=$n run $r: $n daemons, one missing model, one reader per node"
-    for i in $(seq "$n"); do start_daemon "n$n-r$r-$i" "ingest-n$n-r$r/"; done
+    for i in $(seq "$n"); do start_daemon "n$n-r$r-$i" "ingest-n$n-r$r/" "$FOLLOW_WAIT"; done
     wait_mounts
     snap "n$n-r$r-before"
     t0=$(ns_now)
@@ -410,7 +416,7 @@ json.dump({
   "uptime_start": os.environ["F_LOAD0"].strip(), "uptime_end": os.environ["F_LOAD1"].strip(),
   "daemon_bin": "$HCPFS", "daemon_bin_b": "$BIN_B", "git_head": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "daemon_env": {"HCPMODELFS_INGEST_POLL_INTERVAL": "0.5", "HCPMODELFS_METRICS_LISTEN": "off",
-                 "HCPMODELFS_INGEST_FOLLOW_WAIT": "(default)"},
+                 "HCPMODELFS_INGEST_FOLLOW_WAIT": "${FOLLOW_WAIT:-(default)}"},
   "sha256": "$SHA", "commit": "$COMMIT", "seconds": $(( T_END - T_START )), "hub_link_mbit": $LINK_MBIT,
   "raw": json.load(open(sys.argv[2])),
 }, open(sys.argv[1], "w"), indent=1)

@@ -199,9 +199,18 @@ public sealed class IngestJob : IBlockSource, IDisposable
         };
     }
 
-    /// <summary>Whether the prefetcher may read ahead in <paramref name="id"/>: not on a follower, until the holder's object is there.</summary>
+    /// <summary>
+    /// Whether the prefetcher may read ahead in <paramref name="id"/>: on the holder, yes; on a follower only once the
+    /// holder's object is there; and not before the first lease attempt said which (readaheads started then would wait
+    /// and go to the Hub like a follower's; the readers' next READ wakes the prefetcher once it is known).
+    /// </summary>
     public bool CanReadAhead(CacheObjectId id) =>
-        _committed || _role != RoleFollowing || !_byKey.TryGetValue(id.Key, out var state) || _follower.CanReadAhead(state);
+        _committed || !_byKey.TryGetValue(id.Key, out var state) || state.InStore || _role switch
+        {
+            RoleLeading => true,
+            RoleFollowing => _follower.CanReadAhead(state),
+            _ => _roleWait is { IsCompleted: true },
+        };
 
     private async ValueTask AfterRoleKnownAsync(IngestFileState state, long offset, CancellationToken ct)
     {
