@@ -17,7 +17,7 @@ public sealed class DiskBlockCacheTests : IDisposable
 
     private DiskBlockCache NewCache(
         long maxBytes = 0, Func<string, long>? freeSpace = null, int blockSize = BlockSize, long minFree = 0,
-        ListLogger<DiskBlockCache>? logger = null)
+        ListLogger<DiskBlockCache>? logger = null, int? maxFetches = null)
         => new(
             new DiskBlockCacheOptions
             {
@@ -25,6 +25,7 @@ public sealed class DiskBlockCacheTests : IDisposable
                 BlockSize = blockSize,
                 MaxBytes = maxBytes,
                 MinFreeDiskBytes = minFree,
+                MaxConcurrentFetches = maxFetches,
                 AvailableFreeSpaceProbe = freeSpace ?? (_ => long.MaxValue),
             },
             logger,
@@ -180,12 +181,7 @@ public sealed class DiskBlockCacheTests : IDisposable
     [Fact]
     public async Task EnsureBlockAsync_with_MaxConcurrentFetches_holds_further_source_reads()
     {
-        using var cache = new DiskBlockCache(
-            new DiskBlockCacheOptions
-            {
-                Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, MaxConcurrentFetches = 1,
-                AvailableFreeSpaceProbe = _ => long.MaxValue,
-            });
+        using var cache = NewCache(maxFetches: 1);
         var id = Object("a", 3 * BlockSize);
         _source.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -202,12 +198,7 @@ public sealed class DiskBlockCacheTests : IDisposable
     [Fact]
     public async Task A_source_that_is_not_ready_yet_holds_no_fetch_slot_while_it_waits()
     {
-        using var cache = new DiskBlockCache(
-            new DiskBlockCacheOptions
-            {
-                Directory = _dir.Path, BlockSize = BlockSize, MinFreeDiskBytes = 0, MaxConcurrentFetches = 1,
-                AvailableFreeSpaceProbe = _ => long.MaxValue,
-            });
+        using var cache = NewCache(maxFetches: 1);
         var waitingFor = Object("a", 3 * BlockSize);
         _source.ReadyGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _source.ReadyGatedKey = "a";
