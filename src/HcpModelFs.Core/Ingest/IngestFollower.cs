@@ -20,7 +20,7 @@ internal sealed class IngestFollower(IObjectStore store, IngestOptions options, 
     public bool CanReadAhead(IngestFileState file) => file.InStore || options.FollowWait <= TimeSpan.Zero;
 
     public ValueTask WhenReadyAsync(IngestFileState file, long offset, long blockSize, CancellationToken ct) =>
-        file.InStore || offset < blockSize || options.FollowWait <= TimeSpan.Zero ? ValueTask.CompletedTask : WaitAsync(file, ct);
+        offset < blockSize || CanReadAhead(file) ? ValueTask.CompletedTask : WaitAsync(file, ct);
 
     private async ValueTask WaitAsync(IngestFileState file, CancellationToken ct)
     {

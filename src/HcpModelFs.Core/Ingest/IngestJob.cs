@@ -194,7 +194,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
         return _role switch
         {
             RoleFollowing => _follower.WhenReadyAsync(state, offset, _cache.BlockSize, cancellationToken),
-            RoleUnknown when _roleWait is { IsCompleted: false } => AfterRoleKnownAsync(state, offset, cancellationToken),
+            RoleUnknown when _roleWait is { IsCompleted: false } => AfterRoleKnownAsync(id, offset, cancellationToken),
             _ => ValueTask.CompletedTask,
         };
     }
@@ -212,7 +212,7 @@ public sealed class IngestJob : IBlockSource, IDisposable
             _ => _roleWait is { IsCompleted: true },
         };
 
-    private async ValueTask AfterRoleKnownAsync(IngestFileState state, long offset, CancellationToken ct)
+    private async ValueTask AfterRoleKnownAsync(CacheObjectId id, long offset, CancellationToken ct)
     {
         try
         {
@@ -227,10 +227,8 @@ public sealed class IngestJob : IBlockSource, IDisposable
             return; // The job was stopped before it knew: the Hub serves this block.
         }
 
-        if (_role == RoleFollowing && !_committed)
-        {
-            await _follower.WhenReadyAsync(state, offset, _cache.BlockSize, ct);
-        }
+        // The role is known now (or the wait completed without one): route once more, the way every later fetch does.
+        await WhenReadyAsync(id, offset, ct);
     }
 
     /// <summary>Why the file can no longer be served (its bytes did not match the Hub's metadata), or null.</summary>

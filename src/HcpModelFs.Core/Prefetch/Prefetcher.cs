@@ -13,7 +13,7 @@ namespace HcpModelFs.Core.Prefetch;
  * the readers, as parallel one-block GETs under one global in-flight limit shared by all files.
  *
  * Streams are tracked per file (not per handle): several processes or threads reading one file each leave a recent
- * position; the next block fetched is the first missing one ahead of the most recent reader, within MaxAheadBytes,
+ * position; the next block fetched is the first missing one closest ahead of any reader (the neediest), within MaxAheadBytes,
  * so tensor-parallel ranks or 16 fds reading slices each get blocks ahead of them and no block is fetched twice
  * (the cache's single flight joins a reader's demand fetch with ours). For a safetensors file the header is parsed
  * once, and a read that touches a tensor extends its window to that tensor's end even beyond MaxAheadBytes: loaders
@@ -268,40 +268,51 @@ public sealed class Prefetcher : IDisposable
             }
         }
 
-        /// <summary>The first missing, unscheduled block ahead of the most recent stream, within reach; -1 if none.</summary>
+        /// <summary>
+        /// The next block for the neediest stream: of every stream's first missing, unscheduled block within reach, the
+        /// one closest to its reader (ties: the most recent stream); -1 if none. Serving the newest stream first let it run
+        /// far ahead while 15 other readers of the same file waited on demand fetches, and its blocks left memory
+        /// before it got there.
+        /// </summary>
         private long PickNext()
         {
             var newest = Volatile.Read(ref _nextSlot) % Streams;
-            for (var k = 0; k < Streams; k++)
+            var best = -1L;
+            var bestDistance = long.MaxValue;
+            for (var k = 0; k < Streams && bestDistance > 0; k++)
             {
-                var anchor = Volatile.Read(ref _positions[(newest - k + Streams) % Streams]);
+                var slot = (newest - k + Streams) % Streams;
+                var anchor = Volatile.Read(ref _positions[slot]);
                 if (anchor < 0)
                 {
                     continue;
                 }
 
-                // The tensor end is looked up here, not when the read happened, so reads before the header was parsed count too.
-                var tensorEnd = _tensors?.TensorEnd(Volatile.Read(ref _offsets[(newest - k + Streams) % Streams])) ?? -1;
-                var until = tensorEnd > 0 ? (tensorEnd - 1) / _owner._cache.BlockSize : anchor;
-                var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
-
-                // Right ahead of the reader, blocks on disk that this process has not checked yet (a restart) count too.
-                var nearEnd = Math.Min(end, anchor + _checkAheadBlocks);
-                var near = FirstUnscheduled(anchor, nearEnd, readable: true);
-                if (near >= 0)
+                var next = NextFor(anchor, Volatile.Read(ref _offsets[slot]));
+                if (next >= 0 && next - anchor < bestDistance)
                 {
-                    return near;
-                }
-
-                // A missing block is unreadable too: the near window is done, missing ones beyond it remain.
-                var far = FirstUnscheduled(nearEnd, end, readable: false);
-                if (far >= 0)
-                {
-                    return far;
+                    best = next;
+                    bestDistance = next - anchor;
                 }
             }
 
-            return -1;
+            return best;
+        }
+
+        /// <summary>The first block a stream at <paramref name="anchor"/> still needs, within its reach; -1 if none.</summary>
+        private long NextFor(long anchor, long offset)
+        {
+            // The tensor end is looked up here, not when the read happened, so reads before the header was parsed count too.
+            var tensorEnd = _tensors?.TensorEnd(offset) ?? -1;
+            var until = tensorEnd > 0 ? (tensorEnd - 1) / _owner._cache.BlockSize : anchor;
+            var end = Math.Min(_blocks, Math.Max(anchor + _aheadBlocks, until + 1));
+
+            // Right ahead of the reader, blocks on disk that this process has not checked yet (a restart) count too.
+            var nearEnd = Math.Min(end, anchor + _checkAheadBlocks);
+            var near = FirstUnscheduled(anchor, nearEnd, readable: true);
+
+            // A missing block is unreadable too: the near window is done, missing ones beyond it remain.
+            return near >= 0 ? near : FirstUnscheduled(nearEnd, end, readable: false);
         }
 
         /// <summary>The first block in [from, to) that is missing (or with <paramref name="readable"/>, not yet readable) and not scheduled.</summary>

@@ -83,6 +83,53 @@ public sealed class PrefetcherTests
         Assert.Equal(8, source.Offsets.Count); // checks read the disk, never the source
     }
 
+    [Fact]
+    public async Task The_next_fetch_goes_to_the_reader_closest_to_its_next_missing_block_not_to_the_newest_reader()
+    {
+        // Stream 0 (the open) needs block 5 next; a newer reader at block 10 has everything up to block 29 already.
+        var data = new byte[Block * 40];
+        new Random(3).NextBytes(data);
+        var id = new CacheObjectId("k/model.bin", "e", data.Length);
+        var cache = new InMemoryBlockCache(Block);
+        var filler = new RecordingSource(data);
+        foreach (var b in Enumerable.Range(0, 5).Concat(Enumerable.Range(10, 20)))
+        {
+            await cache.EnsureBlockAsync(id, b, filler, CancellationToken.None);
+        }
+
+        var source = new GatedSource(data);
+        using var prefetcher = new Prefetcher(cache, new PrefetchOptions { WholeFileThreshold = 0, MaxInFlight = 1 }, NullLogger<Prefetcher>.Instance);
+        var started = new List<long>();
+        using (prefetcher.Open(id, source))
+        {
+            started.Add(await source.Started.Reader.ReadAsync().AsTask().WaitAsync(Bounded));
+            prefetcher.OnRead(id, 10L * Block, Block);
+            for (var i = 0; i < 2; i++)
+            {
+                source.Release.Release();
+                started.Add(await source.Started.Reader.ReadAsync().AsTask().WaitAsync(Bounded));
+            }
+        }
+
+        // Newest first would have fetched block 30 second or third, while the reader at block 0 waits for 6 and 7.
+        Assert.Equal([5L, 6L, 7L], started);
+    }
+
+    /// <summary>Each fetch reports its block, then waits until the test lets one through.</summary>
+    private sealed class GatedSource(byte[] data) : IBlockSource
+    {
+        public System.Threading.Channels.Channel<long> Started { get; } = System.Threading.Channels.Channel.CreateUnbounded<long>();
+
+        public SemaphoreSlim Release { get; } = new(0);
+
+        public async ValueTask ReadAsync(CacheObjectId id, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            Started.Writer.TryWrite(offset / Block);
+            await Release.WaitAsync(cancellationToken);
+            data.AsSpan((int)offset, destination.Length).CopyTo(destination.Span);
+        }
+    }
+
     /// <summary>Every block present, none checked by "this process" yet: a daemon just restarted on a full cache.</summary>
     private sealed class RestartedCache(InMemoryBlockCache inner, params long[] expected) : IBlockCache
     {
