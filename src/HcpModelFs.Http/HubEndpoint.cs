@@ -45,7 +45,7 @@ public sealed class HubEndpoint : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelBuilder.Create();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
         // Our owner handles SIGTERM/SIGINT; the default console lifetime would stop Kestrel on its own first.

@@ -42,7 +42,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         }
 
         ConfigureExport();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelBuilder.Create();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, OwnerLifetime>();
         builder.WebHost.UseKestrel(k =>
