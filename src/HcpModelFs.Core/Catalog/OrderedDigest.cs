@@ -22,6 +22,7 @@ public sealed class OrderedDigest : IDisposable
     private readonly long _size;
     private int _next;
     private long _hashed;
+    private (string Sha256, BlockChecksums Blocks, string? GitSha1)? _finished;
 
     /// <param name="size">The file's size.</param>
     /// <param name="blockSize">The block size of the CRCs.</param>
@@ -46,12 +47,16 @@ public sealed class OrderedDigest : IDisposable
     /// <summary>Every byte of the file has been hashed.</summary>
     public bool IsComplete => Hashed == _size;
 
-    /// <summary>Hashes part <paramref name="index"/> (0-based, contiguous, in file order) once every earlier part was.</summary>
-    public async Task AppendAsync(int index, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hashes part <paramref name="index"/> (0-based, contiguous, in file order) once every earlier part was. True for
+    /// the one call that hashed the file's last byte: a caller that polled <see cref="IsComplete"/> after its own part
+    /// could see the last part land meanwhile, and two callers would each settle the file.
+    /// </summary>
+    public async Task<bool> AppendAsync(int index, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         await Turn(index).Task.WaitAsync(cancellationToken);
-        Hash(bytes.Span);
+        var last = Hash(bytes.Span);
         lock (_lock)
         {
             _turns.Remove(index);
@@ -59,21 +64,34 @@ public sealed class OrderedDigest : IDisposable
         }
 
         Turn(index + 1).TrySetResult();
+        return last;
     }
 
     /// <summary>The next bytes of the file, for a caller that reads in order (not mixed with <see cref="AppendAsync"/>).</summary>
     public void Append(ReadOnlySpan<byte> bytes) => Hash(bytes);
 
-    /// <summary>The digests once every byte was appended; <c>GitSha1</c> is null unless asked for.</summary>
+    /// <summary>
+    /// The digests once every byte was appended; <c>GitSha1</c> is null unless asked for. Computed once: a later call
+    /// gets the same digests (the running hashes are reset by the first, and are not safe to finish from two threads).
+    /// </summary>
     public (string Sha256, BlockChecksums Blocks, string? GitSha1) Finish()
     {
-        if (Hashed != _size)
+        lock (_lock)
         {
-            throw new InvalidOperationException($"hashed {_hashed} of {_size} bytes");
-        }
+            if (_finished is { } finished)
+            {
+                return finished;
+            }
 
-        var gitSha1 = _gitSha1 is null ? null : Convert.ToHexStringLower(_gitSha1.GetHashAndReset());
-        return (Convert.ToHexStringLower(_sha256.GetHashAndReset()), BlockChecksums.From(_blockSize, _crcs), gitSha1);
+            if (Hashed != _size)
+            {
+                throw new InvalidOperationException($"hashed {Hashed} of {_size} bytes");
+            }
+
+            var gitSha1 = _gitSha1 is null ? null : Convert.ToHexStringLower(_gitSha1.GetHashAndReset());
+            _finished = (Convert.ToHexStringLower(_sha256.GetHashAndReset()), BlockChecksums.From(_blockSize, _crcs), gitSha1);
+            return _finished.Value;
+        }
     }
 
     public void Dispose()
@@ -101,7 +119,8 @@ public sealed class OrderedDigest : IDisposable
         }
     }
 
-    private void Hash(ReadOnlySpan<byte> bytes)
+    /// <returns>These bytes were the file's last.</returns>
+    private bool Hash(ReadOnlySpan<byte> bytes)
     {
         if (_hashed + bytes.Length > _size)
         {
@@ -110,7 +129,8 @@ public sealed class OrderedDigest : IDisposable
 
         _sha256.AppendData(bytes);
         _gitSha1?.AppendData(bytes);
-        var hashed = _hashed;
+        var before = _hashed;
+        var hashed = before;
         while (!bytes.IsEmpty)
         {
             var block = (int)(hashed / _blockSize);
@@ -122,5 +142,6 @@ public sealed class OrderedDigest : IDisposable
         }
 
         Interlocked.Exchange(ref _hashed, hashed);
+        return before < _size && hashed == _size;
     }
 }

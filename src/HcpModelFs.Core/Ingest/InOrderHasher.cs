@@ -31,8 +31,7 @@ internal sealed class InOrderHasher : IDisposable
     /// <summary>Hashes part <paramref name="index"/> once every part before it is hashed; the last one settles the verdict.</summary>
     public async Task AppendAsync(int index, ReadOnlyMemory<byte> part, CancellationToken cancellationToken)
     {
-        await _digest.AppendAsync(index, part, cancellationToken);
-        if (_digest.IsComplete)
+        if (await _digest.AppendAsync(index, part, cancellationToken))
         {
             Complete();
         }

@@ -57,4 +57,43 @@ public sealed class OrderedDigestTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => digest.AppendAsync(0, new byte[11], CancellationToken.None).WaitAsync(Bounded));
     }
+    [Fact]
+    public async Task Only_the_append_that_hashed_the_last_byte_reports_the_file_complete()
+    {
+        var data = new byte[30];
+        new Random(5).NextBytes(data);
+        using var digest = new OrderedDigest(data.Length, 8);
+
+        var last = digest.AppendAsync(2, data.AsMemory(20, 10), CancellationToken.None);
+        var middle = digest.AppendAsync(1, data.AsMemory(10, 10), CancellationToken.None);
+        var first = await digest.AppendAsync(0, data.AsMemory(0, 10), CancellationToken.None).WaitAsync(Bounded);
+
+        Assert.False(first);
+        Assert.False(await middle.WaitAsync(Bounded));
+        Assert.True(await last.WaitAsync(Bounded));
+    }
+
+    [Fact]
+    public async Task Finish_called_again_or_from_many_threads_gives_the_same_digests()
+    {
+        // The running hashes reset when finished: a second finish used to give the sha256 of nothing, and two at once
+        // threw from inside the hash.
+        var data = new byte[1 << 20];
+        new Random(7).NextBytes(data);
+        using var digest = new OrderedDigest(data.Length, 1 << 16, gitBlob: true);
+        digest.Append(data);
+        var expected = Convert.ToHexStringLower(SHA256.HashData(data));
+
+        using var start = new Barrier(4);
+        var finishes = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait(Bounded);
+            return digest.Finish();
+        })).ToArray();
+        var results = await Task.WhenAll(finishes).WaitAsync(Bounded);
+
+        Assert.All(results, r => Assert.Equal(expected, r.Sha256));
+        Assert.Single(results.Select(r => r.GitSha1).Distinct());
+        Assert.Equal(expected, digest.Finish().Sha256);
+    }
 }
