@@ -12,4 +12,13 @@ public interface IFuseLendingFileSystem
     /// would have written (possibly fewer bytes at the end of the file). Must not block.
     /// </summary>
     bool TryLendRead(NodeId node, FileHandle handle, long offset, int size, out FuseReadLease lease);
+
+    /// <summary>
+    /// A READ that <see cref="TryLendRead"/> could not lend at once, in place of <see cref="IFuseFileSystem.ReadAsync"/>
+    /// (same rules, same errors): it may wait, and then either writes into <paramref name="destination"/> or lends the
+    /// bytes that became ready in memory — a cold read's bytes arrive while the READ waits, and lending them saves the
+    /// copy into the reply buffer.
+    /// </summary>
+    ValueTask<FuseResult<FuseReadReply>> ReadOrLendAsync(
+        NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken);
 }

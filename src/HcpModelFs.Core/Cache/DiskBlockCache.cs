@@ -116,12 +116,27 @@ public sealed class DiskBlockCache : IBlockCache
     public ValueTask<int> ReadAsync(
         CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken)
     {
+        var read = Read(id, offset, destination, source, lend: false, cancellationToken);
+        return read.IsCompletedSuccessfully ? new ValueTask<int>(read.Result.Count) : CountAsync(read);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Only a read that waits lends: one readable now is copied (the FUSE session asked to borrow it first).</remarks>
+    public ValueTask<CacheRead> ReadOrLendAsync(
+        CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken) =>
+        Read(id, offset, destination, source, lend: true, cancellationToken);
+
+    private static async ValueTask<int> CountAsync(ValueTask<CacheRead> read) => (await read).Count;
+
+    private ValueTask<CacheRead> Read(
+        CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, bool lend, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (offset >= id.Size || destination.IsEmpty)
         {
-            return new ValueTask<int>(0);
+            return new ValueTask<CacheRead>(default(CacheRead));
         }
 
         var length = (int)Math.Min(destination.Length, id.Size - offset);
@@ -144,7 +159,7 @@ public sealed class DiskBlockCache : IBlockCache
                 if (!data.IsReadable(block))
                 {
                     handedOff = true;
-                    return ReadSlowAsync(entry, data, id, offset, done, destination[..length], source, cancellationToken);
+                    return ReadSlowAsync(entry, data, id, offset, done, destination[..length], source, lend, cancellationToken);
                 }
 
                 Interlocked.Increment(ref _counters.Hits);
@@ -154,7 +169,7 @@ public sealed class DiskBlockCache : IBlockCache
                 done += count;
             }
 
-            return new ValueTask<int>(length);
+            return new ValueTask<CacheRead>(new CacheRead(length));
         }
         finally
         {
@@ -380,7 +395,7 @@ public sealed class DiskBlockCache : IBlockCache
 
     /// <summary>The rest of a read from <paramref name="done"/> on, fetching or checking blocks; releases the lease.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadSlowAsync(
+    private async ValueTask<CacheRead> ReadSlowAsync(
         CacheEntry entry,
         CachedObject data,
         CacheObjectId id,
@@ -388,6 +403,7 @@ public sealed class DiskBlockCache : IBlockCache
         int done,
         Memory<byte> destination,
         IBlockSource source,
+        bool lend,
         CancellationToken cancellationToken)
     {
         try
@@ -423,9 +439,14 @@ public sealed class DiskBlockCache : IBlockCache
                     }
                 }
 
+                var within = (int)(position - (block * _blockSize));
                 if (uncached is not null)
                 {
-                    uncached.AsSpan((int)(position - (block * _blockSize)), count).CopyTo(destination.Span.Slice(done, count));
+                    uncached.AsSpan(within, count).CopyTo(destination.Span.Slice(done, count));
+                }
+                else if (lend && count == destination.Length && data.TryLendResident(block, within, count, out var lease))
+                {
+                    return new CacheRead(lease); // The whole read in one block just fetched or checked: no copy.
                 }
                 else
                 {
@@ -435,7 +456,7 @@ public sealed class DiskBlockCache : IBlockCache
                 done += count;
             }
 
-            return destination.Length;
+            return new CacheRead(destination.Length);
         }
         finally
         {
@@ -443,12 +464,12 @@ public sealed class DiskBlockCache : IBlockCache
         }
     }
 
-    private static async ValueTask<int> ReadUncachedAsync(
+    private static async ValueTask<CacheRead> ReadUncachedAsync(
         CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken)
     {
         await source.WhenReadyAsync(id, offset, cancellationToken);
         await source.ReadAsync(id, offset, destination, cancellationToken);
-        return destination.Length;
+        return new CacheRead(destination.Length);
     }
 
     /// <summary>Copies from the block's in-memory copy when there is one, else preads the cache file.</summary>

@@ -26,6 +26,15 @@ public interface IBlockCache : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// Reads like <see cref="ReadAsync"/>, but when the read lies in one block that is in memory once it is readable (a
+    /// block just fetched for this read or the prefetcher), lends those bytes instead of copying them into
+    /// <paramref name="destination"/>. A cache without lending copies.
+    /// </summary>
+    async ValueTask<CacheRead> ReadOrLendAsync(
+        CacheObjectId id, long offset, Memory<byte> destination, IBlockSource source, CancellationToken cancellationToken) =>
+        new(await ReadAsync(id, offset, destination, source, cancellationToken));
+
     /// <summary>Makes one block present (fetching it if missing, single flight). For the prefetcher.</summary>
     ValueTask EnsureBlockAsync(CacheObjectId id, long blockIndex, IBlockSource source, CancellationToken cancellationToken);
 

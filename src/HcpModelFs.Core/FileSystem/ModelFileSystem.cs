@@ -175,6 +175,16 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 
     public override async ValueTask<FuseResult<int>> ReadAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
     {
+        var read = await ReadAsync(handle, offset, destination, lend: false, cancellationToken);
+        return read.IsSuccess ? read.Value.Count : read.Error;
+    }
+
+    /// <summary>The READ the session could not lend at once: when its bytes turn up in memory while it waits, lent.</summary>
+    public ValueTask<FuseResult<FuseReadReply>> ReadOrLendAsync(NodeId node, FileHandle handle, long offset, Memory<byte> destination, FuseRequestContext context, CancellationToken cancellationToken)
+        => ReadAsync(handle, offset, destination, lend: true, cancellationToken);
+
+    private async ValueTask<FuseResult<FuseReadReply>> ReadAsync(FileHandle handle, long offset, Memory<byte> destination, bool lend, CancellationToken cancellationToken)
+    {
         if (!_files.TryGetValue(handle.Value, out var open))
         {
             return Errno.EBADF;
@@ -183,7 +193,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         var id = open.File.CacheId;
         if (offset >= id.Size)
         {
-            return 0;
+            return new FuseReadReply(0);
         }
 
         open.Node.CountRead();
@@ -204,8 +214,14 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
                 using var bound = _options.RequestLimit.Start(cancellationToken);
                 try
                 {
-                    n = await open.Reader.ReadAsync(offset, destination, bound.Token);
+                    var read = lend
+                        ? await open.Reader.ReadOrLendAsync(offset, destination, bound.Token)
+                        : new CacheRead(await open.Reader.ReadAsync(offset, destination, bound.Token));
                     open.Node.WaitSucceeded();
+                    _failures.Succeeded("read");
+                    return read.IsLent
+                        ? new FuseReadReply(new FuseReadLease(read.Lease.Memory, BlockLease.Release, read.Lease.Owner))
+                        : new FuseReadReply(read.Count);
                 }
                 catch (OperationCanceledException) when (bound.Expired)
                 {
@@ -215,7 +231,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             }
 
             _failures.Succeeded("read");
-            return n;
+            return new FuseReadReply(n);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

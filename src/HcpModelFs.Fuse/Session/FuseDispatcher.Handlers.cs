@@ -104,27 +104,43 @@ public sealed partial class FuseDispatcher
         var buffer = _pool.Rent(size);
         try
         {
-            var result = await _fileSystem.ReadAsync(
-                state.Node, new FileHandle(input.Fh), (long)input.Offset, buffer.AsMemory(0, size), state.Context, ct);
+            var destination = buffer.AsMemory(0, size);
+            var handle = new FileHandle(input.Fh);
+            var result = _fileSystem is IFuseLendingFileSystem waiting
+                ? await waiting.ReadOrLendAsync(state.Node, handle, (long)input.Offset, destination, state.Context, ct)
+                : ToReply(await _fileSystem.ReadAsync(state.Node, handle, (long)input.Offset, destination, state.Context, ct));
             if (!result.IsSuccess)
             {
                 ReplyError(state, result.Error);
                 return;
             }
 
-            var count = result.Value;
-            if (count < 0 || count > size)
+            var reply = result.Value;
+            try
             {
-                throw new InvalidOperationException($"ReadAsync returned {count} bytes for a {size}-byte request.");
-            }
+                if (reply.Count < 0 || reply.Count > size)
+                {
+                    throw new InvalidOperationException($"A READ of {size} bytes was answered with {reply.Count}.");
+                }
 
-            SendWithPayload(state, buffer.AsSpan(0, count));
+                SendWithPayload(state, reply.IsLent ? reply.Lease.Data.Span : buffer.AsSpan(0, reply.Count));
+            }
+            finally
+            {
+                if (reply.IsLent)
+                {
+                    reply.Lease.Release();
+                }
+            }
         }
         finally
         {
             _pool.Return(buffer);
         }
     }
+
+    private static FuseResult<FuseReadReply> ToReply(FuseResult<int> read) =>
+        read.IsSuccess ? new FuseReadReply(read.Value) : read.Error;
 
     private async Task ReadDirAsync(RequestState state, bool plus, CancellationToken ct)
     {

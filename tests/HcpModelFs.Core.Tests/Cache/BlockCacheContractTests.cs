@@ -40,6 +40,28 @@ public abstract class BlockCacheContractTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadOrLendAsync_answers_exact_bytes_lent_or_copied_and_fetches_each_block_once()
+    {
+        var id = Object("contract-lend", (2 * BlockSize) + 77);
+        foreach (var (offset, length) in new[] { (10L, 100), (BlockSize - 5L, 10), (2L * BlockSize, 500), (10L, 100) })
+        {
+            var buffer = new byte[length];
+            var read = await Cache.ReadOrLendAsync(id, offset, buffer, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            var expected = (int)Math.Min(length, id.Size - offset);
+            Assert.Equal(expected, read.Count);
+            Assert.Equal(TestContent.Bytes(id.Key, offset, expected), read.IsLent ? read.Lease.Memory.ToArray() : buffer[..expected]);
+            if (read.IsLent)
+            {
+                BlockLease.Release(read.Lease.Owner);
+            }
+        }
+
+        Assert.Equal(1, _source.ReadsOf(id.Key, 0));
+        Assert.Equal(1, _source.ReadsOf(id.Key, BlockSize));
+        Assert.Equal(1, _source.ReadsOf(id.Key, 2 * BlockSize));
+    }
+
+    [Fact]
     public async Task Blocks_are_fetched_once_and_reported_present()
     {
         var id = Object("contract-b", 4 * BlockSize);

@@ -162,4 +162,26 @@ public sealed class DiskBlockCacheChecksumTests : IDisposable
         BlockLease.Release(lease.Owner);
         Assert.Equal(0, cache.BlockBuffersOutstanding);
     }
+
+    [Fact]
+    public async Task A_read_that_waits_for_its_fetch_is_lent_from_the_fetched_block_and_one_across_blocks_is_copied()
+    {
+        using var cache = NewCache();
+        var id = WithChecksums("lend-wait", 2 * BlockSize);
+
+        var waited = await cache.ReadOrLendAsync(id, 100, new byte[200], _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.True(waited.IsLent);
+        Assert.Equal(TestContent.Bytes("lend-wait", 100, 200), waited.Lease.Memory.ToArray());
+        Assert.Equal(1, cache.BlockBuffersOutstanding); // the resident copy and the lease share one buffer
+
+        var across = new byte[20];
+        var copied = await cache.ReadOrLendAsync(id, BlockSize - 10, across, _source, CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.False(copied.IsLent);
+        Assert.Equal(TestContent.Bytes("lend-wait", BlockSize - 10, 20), across);
+
+        cache.Dispose(); // the lease still holds its buffer
+        Assert.Equal(1, cache.BlockBuffersOutstanding);
+        BlockLease.Release(waited.Lease.Owner);
+        Assert.Equal(0, cache.BlockBuffersOutstanding);
+    }
 }
