@@ -5,7 +5,8 @@
 #   1. `perf record -g -p <daemon>`: the daemon alone, JIT frames resolved through DOTNET_PerfMapEnabled=1;
 #   2. `perf record -g -a`: the whole machine, to split CPU between daemon, radosgw, ceph-osd, dd and the kernel.
 # PROFILE_AB="ENV=1;ENV=0 OTHER=1" instead compares daemon settings without perf: for each ';'-separated list of
-# daemon environment variables, PROFILE_AB_RUNS cold reads (fresh cache and mount), printing MB/s and daemon CPU.
+# daemon environment variables, PROFILE_AB_RUNS cold reads (fresh cache and mount), printing MB/s and daemon CPU
+# (PROFILE_AB_SYSCALLS=1: and the daemon's recvfrom and epoll_wait calls during the read).
 # Reports (text) go to OUT_DIR (default /tmp/hcpfs-profile-<UTC time>); nothing else is kept.
 # Usage (root): bench/mount/profile.sh [SIZE_MIB=2048] [OUT_DIR]
 set -euo pipefail
@@ -120,11 +121,24 @@ if [ -n "${PROFILE_AB:-}" ]; then
   for rep in $(seq "${PROFILE_AB_RUNS:-2}"); do
     for cfg in "${CONFIGS[@]}"; do
       mount_fresh "$cfg"
+      # PROFILE_AB_SYSCALLS=1: the daemon's socket receives and epoll waits during the dd (perf tracepoints).
+      calls=""
+      if [ -n "${PROFILE_AB_SYSCALLS:-}" ]; then
+        perf stat -x, -e syscalls:sys_enter_recvfrom,syscalls:sys_enter_epoll_wait -p "$DAEMON_PID" \
+          -o "$SCRATCH/calls.txt" 2> /dev/null &
+        STAT_PID=$!
+      fi
       t0=$(cpu_ticks "$DAEMON_PID")
       mbps=$(dd if="$SHARD" of=/dev/null bs=1M 2>&1 | tail -1 | awk '{ for (i=1;i<=NF;i++) if ($i=="copied,") printf "%.0f", $1/$(i+1)/1e6 }')
-      t1=$(cpu_ticks "$DAEMON_PID"); settle; t2=$(cpu_ticks "$DAEMON_PID")
-      printf '%-50s run %s: %5s MB/s  daemon CPU during dd %5d ms, after %5d ms  load %s\n' "${cfg:-(default)}" "$rep" \
-        "$mbps" $(( (t1 - t0) * 1000 / hz )) $(( (t2 - t1) * 1000 / hz )) "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT_DIR/ab.txt" >&2
+      t1=$(cpu_ticks "$DAEMON_PID")
+      if [ -n "${PROFILE_AB_SYSCALLS:-}" ]; then
+        kill -INT "$STAT_PID" 2> /dev/null; wait "$STAT_PID" 2> /dev/null || true
+        calls=$(awk -F, '/recvfrom/ { r = $1 } /epoll_wait/ { e = $1 } END { printf "  recvfrom %s epoll_wait %s", r, e }' "$SCRATCH/calls.txt")
+      fi
+      settle; t2=$(cpu_ticks "$DAEMON_PID")
+      printf '%-50s run %s: %5s MB/s  daemon CPU during dd %5d ms, after %5d ms  load %s%s\n' "${cfg:-(default)}" "$rep" \
+        "$mbps" $(( (t1 - t0) * 1000 / hz )) $(( (t2 - t1) * 1000 / hz )) "$(cut -d' ' -f1 /proc/loadavg)" "$calls" \
+        | tee -a "$OUT_DIR/ab.txt" >&2
       unmount
     done
   done
