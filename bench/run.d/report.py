@@ -97,6 +97,9 @@ for m, what in (("warm_dd", "warm dd"), ("warm_mmap", "warm mmap")):
 info_row("5", "daemon CPU per GiB during warm dd", ours("warm_dd_cpu_during_s_per_gib"), "s", target="~0")
 info_row("6", "re-read in the same mount (page cache)", ours("reopen_mbps"), "MB/s")
 limit_row("6", "READs reaching the daemon during the re-read (user.hcpmodelfs.reads)", ours("reopen_reads"), "", 0)
+if ours("reopen_damon_mib") is not None:
+    info_row("6", "memory the host's DAMON paged out between the cold read and the end of the re-read",
+             ours("reopen_damon_mib"), "MiB")
 if ours("restart_gets") is not None:
     limit_row("7", "data GETs of the shard while re-reading after the restart", ours("restart_gets"), "", 0)
 limit_row("8", "peak RSS of the daemon (VmHWM), 1 cold reader", ours("rss1_mib"), "MiB", 256)
@@ -142,7 +145,7 @@ for c in [] if facts.get("listing_only") else ["ours"] + facts["peers"]:
                  f"{fmt(mm)} | {x(mm)} | {fmt(g(c + '.cold_mmap_cpu_s_per_gib'))} |")
 lines += ["", "Machine: " + "; ".join(f"{k} {facts[k]}" for k in
                                       ("kernel", "cpu_model", "cores", "memory_gib", "fuse_flags", "passthrough",
-                                       "s3fs_version", "rclone_version", "daemon_bin") if k in facts),
+                                       "damon_pageout", "s3fs_version", "rclone_version", "daemon_bin") if k in facts),
           "read_ahead_kb: " + ", ".join(f"{k} {v}" for k, v in facts.get("read_ahead_kb", {}).items()),
           f"bytes: {facts.get('sha_check', 'n/a')}"]
 md = "\n".join(lines) + "\n"
