@@ -56,9 +56,12 @@ public class FileReader
     public virtual ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
         => Cache.ReadAsync(Id, offset, destination, Source, cancellationToken);
 
-    /// <summary>Reads like <see cref="ReadAsync"/>, lending the bytes instead where <see cref="MayLend"/> allows.</summary>
-    public ValueTask<CacheRead> ReadOrLendAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
-        => MayLend ? Cache.ReadOrLendAsync(Id, offset, destination, Source, cancellationToken) : CopyAsync(offset, destination, cancellationToken);
+    /// <summary>
+    /// Reads like <see cref="ReadAsync"/>; with <paramref name="lend"/>, lends the bytes instead where
+    /// <see cref="MayLend"/> allows.
+    /// </summary>
+    public ValueTask<CacheRead> ReadOrLendAsync(long offset, Memory<byte> destination, bool lend, CancellationToken cancellationToken)
+        => lend && MayLend ? Cache.ReadOrLendAsync(Id, offset, destination, Source, cancellationToken) : CopyAsync(offset, destination, cancellationToken);
 
     private async ValueTask<CacheRead> CopyAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
         => new(await ReadAsync(offset, destination, cancellationToken));

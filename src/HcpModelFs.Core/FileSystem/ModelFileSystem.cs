@@ -201,7 +201,12 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         try
         {
             // Bytes at hand: answered without a timer. Only a read that has to wait gets one (RequestLimit).
-            if (!open.Reader.TryReadNow(offset, destination, out var n))
+            FuseReadReply reply;
+            if (open.Reader.TryReadNow(offset, destination, out var n))
+            {
+                reply = new FuseReadReply(n);
+            }
+            else
             {
                 // Linux reads a page that failed once or twice more (read_folio; a fault retries once), maybe through
                 // another process's handle: READs of a file whose wait just ran out are answered at once, so a
@@ -214,14 +219,9 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
                 using var bound = _options.RequestLimit.Start(cancellationToken);
                 try
                 {
-                    var read = lend
-                        ? await open.Reader.ReadOrLendAsync(offset, destination, bound.Token)
-                        : new CacheRead(await open.Reader.ReadAsync(offset, destination, bound.Token));
+                    var read = await open.Reader.ReadOrLendAsync(offset, destination, lend, bound.Token);
                     open.Node.WaitSucceeded();
-                    _failures.Succeeded("read");
-                    return read.IsLent
-                        ? new FuseReadReply(new FuseReadLease(read.Lease.Memory, BlockLease.Release, read.Lease.Owner))
-                        : new FuseReadReply(read.Count);
+                    reply = read.IsLent ? new FuseReadReply(ToFuseLease(read.Lease)) : new FuseReadReply(read.Count);
                 }
                 catch (OperationCanceledException) when (bound.Expired)
                 {
@@ -231,7 +231,7 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
             }
 
             _failures.Succeeded("read");
-            return new FuseReadReply(n);
+            return reply;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -256,9 +256,11 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
 
         open.Node.CountRead();
         _prefetcher.OnRead(id, offset, size);
-        lease = new FuseReadLease(block.Memory, BlockLease.Release, block.Owner);
+        lease = ToFuseLease(block);
         return true;
     }
+
+    private static FuseReadLease ToFuseLease(BlockLease block) => new(block.Memory, BlockLease.Release, block.Owner);
 
     public override ValueTask<FuseResult<int>> GetXAttrAsync(NodeId node, ReadOnlyMemory<byte> name, Memory<byte> destination, CancellationToken cancellationToken)
         => ValueTask.FromResult(FileXAttrs.Get(_inodes.Get(node.Value), name.Span, destination.Span));
