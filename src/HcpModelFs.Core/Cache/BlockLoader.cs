@@ -73,6 +73,11 @@ internal sealed class BlockLoader(
         }
         finally
         {
+            if (block == 0)
+            {
+                data.CloseFirstBytes();
+            }
+
             _ledger.Release(entry);
         }
     }
@@ -94,7 +99,14 @@ internal sealed class BlockLoader(
             try
             {
                 Interlocked.Increment(ref _counters.Fetches);
-                await source.ReadAsync(id, block * _blockSize, buffer, cancellationToken);
+                if (block == 0 && attempt == 1 && data.Head is { } head)
+                {
+                    await ReceiveWithHeadAsync(data, id, source, buffer, head, cancellationToken);
+                }
+                else
+                {
+                    await source.ReadAsync(id, block * _blockSize, buffer, cancellationToken);
+                }
             }
             finally
             {
@@ -114,6 +126,39 @@ internal sealed class BlockLoader(
                 throw new IOException($"Block {block} of {id.Key} does not match the checksum recorded when it was stored.");
             }
         }
+    }
+
+    /// <summary>
+    /// Block 0 of an object whose manifest has a head CRC, as two GETs at once: the head, published to the readers
+    /// waiting for it as soon as it matches, and the rest. Every byte is still fetched once, and the whole block is
+    /// then checked against its own CRC as any other (a head that did not match fails that check too: refetched whole).
+    /// </summary>
+    private static async Task ReceiveWithHeadAsync(
+        CachedObject data, CacheObjectId id, IBlockSource source, Memory<byte> buffer, (int Size, uint Crc) head, CancellationToken cancellationToken)
+    {
+        var slot = data.FirstBytes();
+        var bytes = GC.AllocateUninitializedArray<byte>(head.Size);
+        // The head is asked first, so it takes the connection already open; the rest may wait for a new one.
+        var first = source.ReadAsync(id, 0, bytes, cancellationToken).AsTask();
+        var rest = source.ReadAsync(id, head.Size, buffer[head.Size..], cancellationToken).AsTask();
+        try
+        {
+            await first;
+        }
+        catch
+        {
+            // The rest's GET writes into the block buffer: it must have stopped before the buffer goes back to the pool.
+            await rest.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        if (Crc32C.Compute(bytes) == head.Crc)
+        {
+            slot.Publish(bytes);
+        }
+
+        await rest;
+        bytes.CopyTo(buffer);
     }
 
     /// <summary>

@@ -18,9 +18,11 @@ internal sealed class CachedObject : IDisposable
 {
     private readonly SafeFileHandle? _direct;
     private readonly BlockBuffer?[] _resident;
+    private FirstBytes? _firstBytes;
 
     private CachedObject(
-        string dataPath, SafeFileHandle data, SafeFileHandle? direct, BlockSidecar sidecar, BlockBitmap present, uint[] crcs, uint[]? expected)
+        string dataPath, SafeFileHandle data, SafeFileHandle? direct, BlockSidecar sidecar, BlockBitmap present, uint[] crcs, uint[]? expected,
+        (int Size, uint Crc)? head)
     {
         DataPath = dataPath;
         Data = data;
@@ -31,6 +33,7 @@ internal sealed class CachedObject : IDisposable
         Verified = new BlockBitmap(present.Count);
         Crcs = crcs;
         Expected = expected;
+        Head = head;
     }
 
     public string DataPath { get; }
@@ -51,7 +54,20 @@ internal sealed class CachedObject : IDisposable
     /// <summary>Per-block CRC32C from the manifest (end-to-end check of every fetched block), when known.</summary>
     public uint[]? Expected { get; }
 
+    /// <summary>The manifest's CRC of the object's first bytes, when its first block is fetched in two GETs.</summary>
+    public (int Size, uint Crc)? Head { get; }
+
     public long BlockCount => Present.Count;
+
+    /// <summary>The slot where the fetch of block 0 publishes the checked head (created by whichever comes first).</summary>
+    public FirstBytes FirstBytes()
+    {
+        var slot = Volatile.Read(ref _firstBytes);
+        return slot ?? Interlocked.CompareExchange(ref _firstBytes, slot = new FirstBytes(), null) ?? slot;
+    }
+
+    /// <summary>Block 0's load ended: close its slot, so a later load (after a drop) starts a fresh one.</summary>
+    public void CloseFirstBytes() => Interlocked.Exchange(ref _firstBytes, null)?.Close();
 
     /// <summary>
     /// Opens the object's files, reading the sidecar: present blocks and their CRCs. A sidecar for other content is
@@ -77,6 +93,7 @@ internal sealed class CachedObject : IDisposable
             var present = new BlockBitmap(count);
             var crcs = new uint[count];
             var expected = id.Blocks?.Decode(id.Size, blockSize);
+            var head = id.Blocks?.Head(id.Size, blockSize);
             presentBytes = 0;
             presentBlocks = 0;
             if (result == SidecarOpenResult.Matched && count > 0)
@@ -102,7 +119,7 @@ internal sealed class CachedObject : IDisposable
                 direct = DirectIo.TryOpenDirect(dataPath);
             }
 
-            return new CachedObject(dataPath, data, direct, sidecar, present, crcs, expected);
+            return new CachedObject(dataPath, data, direct, sidecar, present, crcs, expected, head);
         }
         catch
         {

@@ -424,6 +424,21 @@ public sealed class DiskBlockCache : IBlockCache
                     Interlocked.Add(ref _counters.MissBytes, count);
                 }
 
+                Task? load = null;
+                if (block == 0 && data.Head is { } head && position + count <= head.Size && !data.IsReadable(0))
+                {
+                    // The head of a cold file: served from its own checked GET while the block is on its way. The load
+                    // is the cache's now (no reader's token), so it commits the block even when this reader is done.
+                    var slot = data.FirstBytes();
+                    load = MaterializeAsync(entry, data, id, 0, source, verify: true, CancellationToken.None);
+                    if (await slot.TryCopyAsync(position, destination.Slice(done, count), load, cancellationToken))
+                    {
+                        _ = load.ContinueWith(static t => t.Exception, TaskScheduler.Default); // observed: the block's failure is its next reader's
+                        done += count;
+                        continue;
+                    }
+                }
+
                 // A loop, not an if: the flight joined may have been a prefetch (no CRC check), or the block may have
                 // been dropped again (whole-file mismatch) before this reader got to it.
                 byte[]? uncached = null;
@@ -431,12 +446,14 @@ public sealed class DiskBlockCache : IBlockCache
                 {
                     try
                     {
-                        await MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken);
+                        await (load?.WaitAsync(cancellationToken) ?? MaterializeAsync(entry, data, id, block, source, verify: true, cancellationToken));
                     }
                     catch (BlockNotCachedException full)
                     {
                         uncached = full.Bytes;
                     }
+
+                    load = null;
                 }
 
                 var within = (int)(position - (block * _blockSize));

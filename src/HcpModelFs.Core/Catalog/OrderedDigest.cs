@@ -20,6 +20,8 @@ public sealed class OrderedDigest : IDisposable
     private readonly Dictionary<int, TaskCompletionSource> _turns = [];
     private readonly Lock _lock = new();
     private readonly long _size;
+    private readonly bool _head;
+    private uint _headCrc;
     private int _next;
     private long _hashed;
     private (string Sha256, BlockChecksums Blocks, string? GitSha1)? _finished;
@@ -34,6 +36,7 @@ public sealed class OrderedDigest : IDisposable
         _size = size;
         _blockSize = blockSize;
         _crcs = new uint[(size + blockSize - 1) / blockSize];
+        _head = BlockChecksums.HasHead(size, blockSize);
         if (gitBlob)
         {
             _gitSha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
@@ -89,7 +92,7 @@ public sealed class OrderedDigest : IDisposable
             }
 
             var gitSha1 = _gitSha1 is null ? null : Convert.ToHexStringLower(_gitSha1.GetHashAndReset());
-            _finished = (Convert.ToHexStringLower(_sha256.GetHashAndReset()), BlockChecksums.From(_blockSize, _crcs), gitSha1);
+            _finished = (Convert.ToHexStringLower(_sha256.GetHashAndReset()), BlockChecksums.From(_blockSize, _crcs, _head ? _headCrc : null), gitSha1);
             return _finished.Value;
         }
     }
@@ -131,6 +134,11 @@ public sealed class OrderedDigest : IDisposable
         _gitSha1?.AppendData(bytes);
         var before = _hashed;
         var hashed = before;
+        if (_head && before < BlockChecksums.HeadBytes)
+        {
+            _headCrc = Crc32C.Append(_headCrc, bytes[..(int)Math.Min(bytes.Length, BlockChecksums.HeadBytes - before)]);
+        }
+
         while (!bytes.IsEmpty)
         {
             var block = (int)(hashed / _blockSize);

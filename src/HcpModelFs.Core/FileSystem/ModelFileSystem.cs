@@ -168,8 +168,10 @@ public sealed class ModelFileSystem : FuseFileSystemBase, IFuseLendingFileSystem
         n.Opened();
         _files[handle] = new OpenFile(n, file, reader, backingId != 0, pin, prefetch);
 
-        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all.
-        var openFlags = revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None;
+        // Immutable content: the kernel may keep pages across opens, so a re-opened shard costs no READ at all. NOFLUSH:
+        // a read-only file has nothing to flush, and close(2) would otherwise wait for a FLUSH round trip through a
+        // daemon that is busy with the reader's prefetch (measured: 4-11 ms of a fresh mount's `head -c 1`).
+        var openFlags = FuseOpenFlags.NoFlush | (revision.Immutable && reader.MayKeepCache ? FuseOpenFlags.KeepCache : FuseOpenFlags.None);
         return ValueTask.FromResult<FuseResult<FuseOpenReply>>(new FuseOpenReply(new FileHandle(handle), openFlags, backingId));
     }
 

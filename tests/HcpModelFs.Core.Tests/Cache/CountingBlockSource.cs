@@ -20,6 +20,12 @@ internal sealed class CountingBlockSource : IBlockSource
 
     public string? GatedKey { get; set; }
 
+    /// <summary>When set, only reads starting at this offset wait for <see cref="Gate"/>.</summary>
+    public long? GatedOffset { get; set; }
+
+    private long _corruptOffset = -1;
+    private int _corruptReads;
+
     /// <summary>Completed by the first read that reaches the gate.</summary>
     public TaskCompletionSource GateReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -45,13 +51,20 @@ internal sealed class CountingBlockSource : IBlockSource
 
     public void FailNext(int count) => Volatile.Write(ref _failures, count);
 
+    /// <summary>The next <paramref name="count"/> reads starting at <paramref name="offset"/> come back with their first byte flipped (torn).</summary>
+    public void CorruptNext(long offset, int count)
+    {
+        Volatile.Write(ref _corruptOffset, offset);
+        Volatile.Write(ref _corruptReads, count);
+    }
+
     public int ReadsOf(string key, long offset) => _perRange.TryGetValue((key, offset), out var n) ? n : 0;
 
     public async ValueTask ReadAsync(CacheObjectId id, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _reads);
         _perRange.AddOrUpdate((id.Key, offset), 1, static (_, n) => n + 1);
-        if (Gate is { } gate && (GatedKey is null || GatedKey == id.Key))
+        if (Gate is { } gate && (GatedKey is null || GatedKey == id.Key) && (GatedOffset is null || GatedOffset == offset))
         {
             GateReached.TrySetResult();
             await gate.Task.WaitAsync(cancellationToken);
@@ -68,5 +81,9 @@ internal sealed class CountingBlockSource : IBlockSource
         }
 
         TestContent.Fill(id.Key, offset, destination.Span);
+        if (Volatile.Read(ref _corruptOffset) == offset && !destination.IsEmpty && Interlocked.Decrement(ref _corruptReads) >= 0)
+        {
+            destination.Span[0] ^= 0xFF;
+        }
     }
 }

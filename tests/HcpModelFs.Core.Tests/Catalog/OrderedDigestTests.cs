@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using HcpModelFs.Core.Cache;
 using HcpModelFs.Core.Catalog;
 
@@ -95,5 +96,41 @@ public sealed class OrderedDigestTests
         Assert.All(results, r => Assert.Equal(expected, r.Sha256));
         Assert.Single(results.Select(r => r.GitSha1).Distinct());
         Assert.Equal(expected, digest.Finish().Sha256);
+    }
+
+    [Fact]
+    public async Task The_head_crc_is_recorded_for_a_large_first_block_whatever_the_part_order_and_round_trips_through_the_manifest()
+    {
+        const int BlockSize = 4 * BlockChecksums.HeadBytes;
+        var data = new byte[BlockSize + 1000];
+        new Random(11).NextBytes(data);
+        const int PartSize = 100_000; // parts cross the end of the head
+        using var digest = new OrderedDigest(data.Length, BlockSize);
+        var count = (data.Length + PartSize - 1) / PartSize;
+        var parts = Enumerable.Range(0, count).Reverse()
+            .Select(i => digest.AppendAsync(i, data.AsMemory(i * PartSize, Math.Min(PartSize, data.Length - (i * PartSize))), CancellationToken.None));
+        await Task.WhenAll(parts).WaitAsync(Bounded);
+        var blocks = digest.Finish().Blocks;
+
+        Assert.Equal((BlockChecksums.HeadBytes, Crc32C.Compute(data.AsSpan(0, BlockChecksums.HeadBytes))), blocks.Head(data.Length, BlockSize));
+        var manifest = new Manifest { Org = "o", Model = "m", Commit = "c", Files = [new ManifestFile("f", data.Length, "s", "e", blocks)] };
+        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
+        Assert.Contains("\"headCrc32C\"", System.Text.Encoding.UTF8.GetString(json), StringComparison.Ordinal);
+        Assert.Equal(blocks, JsonSerializer.Deserialize(json, ManifestJsonContext.Default.Manifest)!.Files[0].Blocks);
+    }
+
+    [Fact]
+    public void No_head_crc_for_a_small_first_block_and_a_head_is_refused_where_it_would_not_pay()
+    {
+        using var small = new OrderedDigest(BlockChecksums.HeadBytes, 1 << 20);
+        small.Append(new byte[BlockChecksums.HeadBytes]);
+        var blocks = small.Finish().Blocks;
+        Assert.Null(blocks.HeadCrc32C);
+        Assert.DoesNotContain("head", System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(blocks)), StringComparison.OrdinalIgnoreCase);
+
+        var recorded = new BlockChecksums(1 << 20, "", BlockChecksums.HeadBytes, 42u);
+        Assert.NotNull(recorded.Head(1 << 20, 1 << 20));
+        Assert.Null(recorded.Head(BlockChecksums.HeadBytes, 1 << 20)); // the file is no larger than the head
+        Assert.Null(recorded.Head(1 << 20, BlockChecksums.HeadBytes)); // the reader's blocks are no larger than the head
     }
 }

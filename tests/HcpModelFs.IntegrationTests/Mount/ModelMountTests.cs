@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Amazon.S3.Model;
 using HcpModelFs.FuseTestHost;
+using HcpModelFs.IntegrationTests.Reliability;
 using HcpModelFs.Testing.Fuse;
 using HcpModelFs.Testing.Processes;
 using HcpModelFs.Testing.Store;
@@ -109,10 +110,11 @@ public sealed class ModelMountTests : IAsyncLifetime
             Assert.Equal(Model.Sha256(path), result.StandardOutput[..64]);
         }
 
-        var gets = Proxy.Requests.Where(r => FaultRule.DataGet(r) && r.Key == key && r.Status is 200 or 206).Select(r => r.Range).ToList();
-        var blocks = (int)((size + BlockSize - 1) / BlockSize);
-        Assert.Equal(blocks, gets.Count);
-        Assert.Equal(blocks, gets.Distinct().Count());
+        // Block 0 may arrive as two GETs (its first bytes, checked on their own, and the rest): count bytes, not GETs.
+        var gets = Proxy.Requests.Where(r => FaultRule.DataGet(r) && r.Key == key && r.Status is 200 or 206).Select(r => (key, r.Range)).ToList();
+        var failures = FetchOnceCheck.Failures(gets, new Dictionary<string, long>(StringComparer.Ordinal) { [key] = size });
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.InRange(gets.Count, (size + BlockSize - 1) / BlockSize, ((size + BlockSize - 1) / BlockSize) + 1);
     }
 
     [Fact]
@@ -138,8 +140,9 @@ public sealed class ModelMountTests : IAsyncLifetime
 
         var dataGets = Proxy.Requests.Where(r => IsFileGet(r)).Select(r => $"{r.Key} {r.Range}").ToList();
         Assert.True(dataGets.Count == 0, "data GETs after restart: " + string.Join(", ", dataGets));
-        // Metadata: the ref listing and the manifest, once each per model.
-        Assert.InRange(Proxy.Count(r => r.Method == "GET" && r.Key is not null && r.Key.EndsWith("manifest.json", StringComparison.Ordinal)), 0, 1);
+        // Metadata: the ref listing and the manifest, once each per model (the start-up warm-up's one-byte ranged GET
+        // of the manifest reads no manifest).
+        Assert.InRange(Proxy.Count(r => r.Method == "GET" && r.Range != "bytes=0-0" && r.Key is not null && r.Key.EndsWith("manifest.json", StringComparison.Ordinal)), 0, 1);
     }
 
     [Fact]
