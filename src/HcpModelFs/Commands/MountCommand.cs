@@ -38,6 +38,8 @@ internal static class MountCommand
         using var loggerFactory = Logging.Create(settings);
         var logger = loggerFactory.CreateLogger("hcpmodelfs");
         using var shutdown = new ShutdownSignal();
+        // Before the metrics export starts: the warm-up's throwaway instances are never seen by it.
+        await ReadPathWarmUp.RunAsync(settings.CacheDirectory, logger, cancellationToken);
         if (settings.MetricsListen is not null)
         {
             MetricsEndpoint.ConfigureExport();

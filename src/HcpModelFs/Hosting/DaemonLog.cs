@@ -23,6 +23,9 @@ internal static partial class DaemonLog
     [LoggerMessage(6005, LogLevel.Warning, "Cannot serve metrics on {Listen}: {Reason}; serving without /metrics, /healthz and /readyz")]
     public static partial void MetricsListenFailed(ILogger logger, string listen, string reason);
 
+    [LoggerMessage(6006, LogLevel.Debug, "Read-path warm-up did not finish ({Reason}); the first reader compiles that code instead")]
+    public static partial void WarmUpFailed(ILogger logger, string reason);
+
     [LoggerMessage(6090, LogLevel.Warning, "Test-only switch HCPMODELFS_TEST_DISABLE_REQUEST_LIMIT=1: FUSE requests wait without a time limit")]
     public static partial void RequestLimitDisabled(ILogger logger);
 }
