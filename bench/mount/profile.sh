@@ -6,7 +6,8 @@
 #   2. `perf record -g -a`: the whole machine, to split CPU between daemon, radosgw, ceph-osd, dd and the kernel.
 # PROFILE_AB="ENV=1;ENV=0 OTHER=1" instead compares daemon settings without perf: for each ';'-separated list of
 # daemon environment variables, PROFILE_AB_RUNS cold reads (fresh cache and mount), printing MB/s and daemon CPU
-# (PROFILE_AB_SYSCALLS=1: and the daemon's recvfrom and epoll_wait calls during the read).
+# (PROFILE_AB_SYSCALLS=1: and the daemon's recvfrom and epoll_wait calls during the read). BIN=/path in a list runs
+# that daemon binary: PROFILE_AB="BIN=/tmp/a/hcpmodelfs;BIN=/tmp/b/hcpmodelfs" is an A/B of two builds.
 # Reports (text) go to OUT_DIR (default /tmp/hcpfs-profile-<UTC time>); nothing else is kept.
 # Usage (root): bench/mount/profile.sh [SIZE_MIB=2048] [OUT_DIR]
 set -euo pipefail
@@ -54,9 +55,11 @@ mount_fresh() { # $1 = extra environment for the daemon
   rm -rf "$SCRATCH/cache"; mkdir -p "$SCRATCH/cache"
   mount_cached "$1"
 }
-mount_cached() { # $1 = extra environment; the cache directory as it is (a restarted daemon)
+mount_cached() { # $1 = extra environment (BIN=path: that daemon binary instead); the cache directory as it is (a restarted daemon)
+  local bin=$HCPFS kv
+  for kv in $1; do case $kv in BIN=*) bin=${kv#BIN=} ;; esac; done
   sync; echo 3 > /proc/sys/vm/drop_caches
-  env $1 DOTNET_PerfMapEnabled=1 MODEL_CACHE_DIR=$SCRATCH/cache $HCPFS mount "$MNT" 2> "$SCRATCH/daemon.log" &
+  env $1 DOTNET_PerfMapEnabled=1 MODEL_CACHE_DIR=$SCRATCH/cache $bin mount "$MNT" 2> "$SCRATCH/daemon.log" &
   DAEMON_PID=$!
   MAPS+=("/tmp/perf-$DAEMON_PID.map" "/tmp/perfinfo-$DAEMON_PID.map")
   for _ in $(seq 300); do grep -q " $MNT " /proc/self/mountinfo && break; sleep 0.1; done
