@@ -29,6 +29,15 @@ internal sealed class CachedLookups : IDisposable
         var shared = _inFlight.GetOrAdd(key, mine.Task);
         if (shared == mine.Task)
         {
+            // A load that finished between the miss above and GetOrAdd has cached its answer before leaving the map
+            // (LoadAsync sets, then removes): look again, or eight concurrent `ls` would list an organisation twice.
+            if (_cache.TryGetValue(key, out cached) && cached!.ExpiresAt > _time.GetUtcNow())
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, Task<object?>>(key, mine.Task));
+                mine.SetResult(cached.Value);
+                return cached.Value;
+            }
+
             _ = LoadAsync(key, load, mine);
         }
 
